@@ -1,0 +1,123 @@
+"""Command-line entry: parse arguments, then check lessons, run headless, or open the app."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tutor import __version__
+from tutor.lessons import LessonError, LessonSet, bundled_lessons_dir, load_lessons
+
+if TYPE_CHECKING:
+    from tutor.tui.app import TutorApp
+
+EXIT_USAGE = 2
+DEVICE = re.compile(r"^(auto|cpu|cuda|mps)(:\d+)?$")
+
+
+def _device(value: str) -> str:
+    if not DEVICE.match(value) or value.startswith(("auto:", "cpu:")):
+        raise argparse.ArgumentTypeError(f"{value!r} is not one of auto, cpu, cuda, cuda:N, mps")
+    return value
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError("the timeout must be more than 0 seconds")
+    return seconds
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tutor.runner import DEFAULT_TIMEOUT_S
+
+    parser = argparse.ArgumentParser(
+        prog="tutor",
+        description="Learn the PyTorch workflow in the terminal, one runnable lesson at a time.",
+        epilog="Lessons are code: tutor runs them with your rights. Run only lessons you trust.",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--headless", action="store_true", help="run the lessons without a screen (for CI)")
+    mode.add_argument("--check", action="store_true", help="check the lesson files and report every problem")
+    parser.add_argument("--lessons", type=Path, metavar="DIR", help="lesson folder (default: the bundled lessons)")
+    parser.add_argument("--lesson", action="append", metavar="ID", default=[], help="run only this lesson (repeatable); what it requires is replayed first")
+    parser.add_argument("--device", type=_device, default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    parser.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT_S, metavar="SECONDS", help=f"per step, headless (default {DEFAULT_TIMEOUT_S:g})")
+    parser.add_argument("--report-json", type=Path, metavar="PATH", help="write a JSON report (headless)")
+    parser.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report (headless)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="headless: no tables or plots, only steps and failures")
+    parser.add_argument("--version", action="version", version=f"tutor {__version__}")
+    return parser
+
+
+def _load(parser: argparse.ArgumentParser, directory: Path | None) -> LessonSet:
+    try:
+        return load_lessons(directory or bundled_lessons_dir())
+    except LessonError as error:
+        parser.exit(EXIT_USAGE, f"tutor: {error.path}: {error.message}\n")
+
+
+def check(lessons: LessonSet) -> int:
+    """Print every problem as ``path:line: message``; 2 if any."""
+    for error in lessons.errors:
+        print(error)
+    steps = sum(len(lesson.steps) for lesson in lessons.lessons)
+    if lessons.errors:
+        print(f"{len(lessons.errors)} problem(s); {len(lessons.lessons)} lesson(s) load cleanly", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{len(lessons.lessons)} lessons, {steps} steps: no problems in {lessons.directory}")
+    return 0
+
+
+def make_app(lessons: LessonSet, *, device: str = "auto") -> TutorApp:
+    """The terminal app; the one factory that ``__main__`` and the tests use."""
+    from tutor.tui.app import TutorApp
+
+    return TutorApp(lessons, device=device)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    lessons = _load(parser, args.lessons)
+    if args.check:
+        return check(lessons)
+    selected = lessons.lessons
+    if args.lesson:
+        unknown = [lesson_id for lesson_id in args.lesson if lessons.get(lesson_id) is None]
+        if unknown:
+            known = ", ".join(lesson.id for lesson in lessons.lessons) or "none"
+            parser.exit(EXIT_USAGE, f"tutor: unknown lesson {unknown[0]!r} (lessons: {known})\n")
+        selected = [lesson for lesson in lessons.lessons if lesson.id in args.lesson]
+    if args.headless:
+        from tutor.headless import HeadlessOptions, run_headless
+
+        options = HeadlessOptions(
+            lessons=lessons,
+            selected=selected,
+            device=args.device,
+            timeout=args.timeout,
+            report_json=args.report_json,
+            junit_xml=args.junit_xml,
+            quiet=args.quiet,
+        )
+        return run_headless(options)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        parser.exit(
+            EXIT_USAGE,
+            "tutor: the app needs a terminal, and this is not one. "
+            "Use 'python -m tutor --headless' to run the lessons without a screen.\n",
+        )
+    make_app(lessons, device=args.device).run()
+    return 0
+
+
+def console_main() -> None:
+    """The ``tutor`` console script."""
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""``python -m tutor --headless``: run lessons without a screen, for CI.
+
+Prints a line per step, a table for each metrics history, plots as text, and on
+failure the step's code, output, traceback and hint; then a summary.  Writes
+JSON and JUnit XML reports on request.  Never imports Textual.
+
+Exit codes: 0 all passed, 1 a step failed, 2 usage or lesson-file error,
+130 interrupted with Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from tutor.kernel_side import render_plot_text
+from tutor.lessons import Lesson, LessonSet
+from tutor.report import RunReport, write_json, write_junit
+from tutor.runner import (
+    LessonFinished,
+    LessonStarted,
+    Runner,
+    StepEvent,
+    StepFinished,
+    StepResult,
+    StepStarted,
+    StepStatus,
+)
+from tutor.session import KernelSession, Progress as ProgressEvent, SessionError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MARKS = {StepStatus.PASSED: ("✓", "green"), StepStatus.FAILED: ("✗", "red"), StepStatus.SKIPPED: ("-", "dim")}
+TABLE_ROWS = 12
+
+
+@dataclass
+class HeadlessOptions:
+    lessons: LessonSet
+    selected: list[Lesson]
+    device: str = "auto"
+    timeout: float | None = None
+    report_json: Path | None = None
+    junit_xml: Path | None = None
+    quiet: bool = False
+    lesson_errors: list = field(default_factory=list)
+
+
+def run_headless(options: HeadlessOptions, console: Console | None = None) -> int:
+    console = console or Console(highlight=False)
+    report = RunReport(lesson_errors=list(options.lessons.errors))
+    try:
+        code = asyncio.run(_run(options, console, report))
+    except KeyboardInterrupt:
+        report.interrupted = True
+        console.print("\n[bold red]Interrupted.[/] The session was shut down.")
+        code = EXIT_INTERRUPTED
+    finally:
+        _write_reports(options, report, console)
+    if code == EXIT_OK and report.lesson_errors:
+        return EXIT_USAGE
+    return code
+
+
+def _write_reports(options: HeadlessOptions, report: RunReport, console: Console) -> None:
+    for path, write in ((options.report_json, write_json), (options.junit_xml, write_junit)):
+        if path is None:
+            continue
+        try:
+            write(report, path)
+        except OSError as exc:
+            console.print(f"[red]could not write {escape(str(path))}: {escape(exc.strerror or str(exc))}[/]")
+
+
+async def _run(options: HeadlessOptions, console: Console, report: RunReport) -> int:
+    for error in report.lesson_errors:
+        console.print(f"[red]{escape(str(error))}[/]")
+    started = time.monotonic()
+    session = KernelSession(device=options.device)
+    try:
+        try:
+            await session.start()
+            described = await session.describe()
+        except SessionError as exc:
+            console.print(f"[red]tutor: {escape(str(exc))}[/]")
+            return EXIT_USAGE
+        if not described.get("ok"):
+            console.print(f"[red]tutor: {escape(described['error'])}[/]")
+            return EXIT_USAGE
+        report.device = described["device"]
+        report.torch_version = described["torch_version"]
+        console.print(
+            f"[bold]tutor[/] · {len(options.selected)} lesson(s) · device "
+            f"[bold]{report.device}[/] · torch {report.torch_version}"
+        )
+        runner = Runner(
+            session, options.lessons, timeout=options.timeout, verify_exercises=True
+        )
+        view = _ConsoleView(console, options.quiet)
+        with view.progress:
+            async for event in runner.run_lessons(options.selected):
+                view.show(event)
+                if isinstance(event, LessonFinished):
+                    report.lessons.append(event.result)
+    finally:
+        report.duration_s = time.monotonic() - started
+        await session.shutdown()
+    _print_summary(console, report)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+class _ConsoleView:
+    """Turns runner events into console output."""
+
+    def __init__(self, console: Console, quiet: bool) -> None:
+        self.console = console
+        self.quiet = quiet
+        self.progress = Progress(
+            TextColumn("  {task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        self.task: TaskID | None = None
+
+    def show(self, event: object) -> None:
+        if isinstance(event, LessonStarted):
+            lesson = event.lesson
+            self.console.print()
+            self.console.print(f"[bold]{escape(lesson.title)}[/] [dim]({lesson.id}, {lesson.path.name})[/]")
+        elif isinstance(event, StepStarted):
+            title = event.lesson.steps[event.index].title
+            self.task = self.progress.add_task(escape(title), total=None)
+        elif isinstance(event, StepEvent) and isinstance(event.event, ProgressEvent):
+            if self.task is not None:
+                self.progress.update(self.task, completed=event.event.done, total=event.event.total)
+        elif isinstance(event, StepFinished):
+            if self.task is not None:
+                self.progress.remove_task(self.task)
+                self.task = None
+            self._step_line(event)
+        elif isinstance(event, LessonFinished):
+            result = event.result
+            if result.status is StepStatus.SKIPPED:
+                self.console.print(f"  [dim]- skipped: {escape(result.reason)}[/]")
+
+    def _step_line(self, event: StepFinished) -> None:
+        result = event.result
+        mark, colour = MARKS[result.status]
+        if event.replay:
+            label = f"↻ {event.lesson.id} {result.index + 1}. {escape(result.title)} (replayed)"
+            self.console.print(f"  [dim]{label}[/]  [dim]{result.duration_s:.2f}s[/]")
+        else:
+            self.console.print(
+                f"  [{colour}]{mark}[/] {result.index + 1}. {escape(result.title)}  "
+                f"[dim]{result.duration_s:.2f}s[/]"
+            )
+        if result.status is StepStatus.FAILED:
+            self.console.print(Padding(failure_panel(event.lesson, result), (0, 0, 0, 4)))
+        elif not self.quiet and not event.replay:
+            if result.history:
+                self.console.print(Padding(metrics_table(result.history), (0, 0, 0, 4)))
+            width = max(40, min(self.console.width - 6, 100))
+            for spec in result.plots:
+                plot = Text(render_plot_text(spec, width=width, height=16), no_wrap=True)
+                self.console.print(Padding(plot, (0, 0, 0, 4)))
+
+
+def metrics_table(rows: list[dict[str, float]], limit: int = TABLE_ROWS) -> Table:
+    """A rich table of a metrics history; long ones keep their first and last rows."""
+    columns = list(rows[0])
+    losses = [c for c in columns if "loss" in c]
+    best_column = next((c for c in losses if c.startswith("test")), losses[0] if losses else None)
+    best = min(range(len(rows)), key=lambda i: rows[i].get(best_column, float("inf"))) if best_column else None
+    caption = f"{len(rows)} rows" + (f", best {best_column} marked ★" if best is not None else "")
+    table = Table(caption=caption, caption_justify="left", show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(column, justify="right")
+    table.add_column("")
+    half = limit // 2
+    indices = list(range(len(rows))) if len(rows) <= limit else [*range(half), *range(len(rows) - half, len(rows))]
+    if best is not None and best not in indices:
+        indices = sorted({*indices[:-1], best})
+    previous = -1
+    for i in indices:
+        if i != previous + 1:
+            table.add_row(*["…"] * len(columns), "")
+        table.add_row(*(_number(rows[i].get(c)) for c in columns), "★" if i == best else "")
+        previous = i
+    return table
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:.5f}"
+
+
+def failure_panel(lesson: Lesson, result: StepResult) -> Panel:
+    """Everything a learner or a CI reader needs to fix a failed step."""
+    parts: list = []
+    error = result.error
+    if error:
+        parts.append(Text.assemble((f"{error.type}: ", "bold red"), error.message))
+    block = result.failed_block
+    if block is not None:
+        where = f"{lesson.path}:{block.line} ({block.kind.value} block)"
+        parts += [Text(f"\nat {where}", style="dim"), Syntax(block.text.rstrip(), "python", line_numbers=True, start_line=1, theme="ansi_dark", background_color="default")]
+    if result.output.strip():
+        parts += [Text("\noutput:", style="bold"), Text(result.output.rstrip())]
+    if error and error.traceback and error.type not in ("CheckFailed",):
+        parts += [Text("\ntraceback:", style="bold"), Text(error.traceback.rstrip())]
+    if result.hint:
+        parts += [Text("\nhint:", style="bold yellow"), Text(result.hint)]
+    title = f"{lesson.id} · step {result.index + 1}: {result.title}"
+    return Panel(Group(*parts), title=escape(title), title_align="left", border_style="red")
+
+
+def _print_summary(console: Console, report: RunReport) -> None:
+    passed, failed, skipped = (report.count(s) for s in StepStatus)
+    lessons_failed = sum(r.status is StepStatus.FAILED for r in report.lessons)
+    colour = "red" if failed or report.lesson_errors else "green"
+    console.print()
+    line = (
+        f"[bold {colour}]{len(report.lessons) - lessons_failed}/{len(report.lessons)} lessons passed[/]"
+        f" · steps: {passed} passed, {failed} failed, {skipped} skipped"
+    )
+    if report.lesson_errors:
+        line += f" · [red]{len(report.lesson_errors)} lesson file error(s)[/]"
+    console.print(line)
+    console.print(
+        f"device {report.device} · torch {report.torch_version} · {report.duration_s:.1f}s"
+    )
+    for result in report.lessons:
+        if result.status is StepStatus.FAILED:
+            console.print(f"[red]✗ {result.lesson.id}: {escape(result.reason)}[/]")

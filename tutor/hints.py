@@ -1,0 +1,129 @@
+"""Hints for the mistakes learners make, keyed by a stable prefix of the error message.
+
+Error messages change wording between PyTorch versions, so each entry matches
+only the start of a message that has stayed the same.  The runner shows the
+hint of the first entry that matches a failed step's error, before the step's
+own hint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A common mistake: the error it raises and what to tell the learner."""
+
+    error_type: str
+    prefix: str
+    hint: str
+
+
+MISTAKES: tuple[Mistake, ...] = (
+    Mistake(
+        "RuntimeError",
+        "Expected all tensors to be on the same device",
+        "The model and the data are on different devices. Move both with `.to(device)` "
+        "before the forward pass: `model.to(device)`, `X = X.to(device)`.",
+    ),
+    Mistake(
+        "TypeError",
+        "can't convert cuda",
+        "NumPy and plotting libraries only read tensors in CPU memory. "
+        "Call `.cpu()` on the tensor first, e.g. `preds.cpu()`.",
+    ),
+    Mistake(
+        "TypeError",
+        "can't convert mps",
+        "NumPy and plotting libraries only read tensors in CPU memory. "
+        "Call `.cpu()` on the tensor first, e.g. `preds.cpu()`.",
+    ),
+    Mistake(
+        "RuntimeError",
+        "Can't call numpy() on Tensor that requires grad",
+        "This tensor is part of the autograd graph. Make predictions under "
+        "`torch.inference_mode()`, or call `.detach()` before `.numpy()` or plotting.",
+    ),
+    Mistake(
+        "RuntimeError",
+        "Trying to backward through the graph a second time",
+        "The forward pass must run inside the epoch loop: each `loss.backward()` needs "
+        "a fresh graph from a new forward pass.",
+    ),
+    Mistake(
+        "RuntimeError",
+        "mat1 and mat2 shapes cannot be multiplied",
+        "`nn.Linear` wants inputs of shape [samples, features]. A 1-D X needs "
+        "`.unsqueeze(dim=1)` to become [N, 1].",
+    ),
+    Mistake(
+        "RuntimeError",
+        "mat1 and mat2 must have the same dtype",
+        "The data and the model have different dtypes (often float64 data from NumPy). "
+        "Convert the data with `.float()` (or `.to(torch.float32)`).",
+    ),
+    Mistake(
+        "TypeError",
+        "Cannot convert a MPS Tensor to float64",
+        "Apple's MPS devices have no float64. Convert the data with `.float()` first.",
+    ),
+    Mistake(
+        "RuntimeError",
+        "Inference tensors cannot be saved for backward",
+        "This tensor was made under `torch.inference_mode()` and cannot join training. "
+        "Recreate it outside the `with torch.inference_mode():` block.",
+    ),
+    Mistake(
+        "UnpicklingError",
+        "Weights only load failed",
+        "`torch.load` only loads plain tensors and containers by default (PyTorch 2.6+). "
+        "Save and load the `state_dict()`, not the whole model; use `weights_only=False` "
+        "only for a file you trust, since unpickling can run code.",
+    ),
+    Mistake(
+        "RuntimeError",
+        "Attempting to deserialize object on a CUDA device",
+        "The file was saved on a GPU and this machine has none. Pass "
+        "`map_location=device` (or `'cpu'`) to `torch.load`.",
+    ),
+    Mistake(
+        "RuntimeError",
+        "Error(s) in loading state_dict for",
+        "The saved parameters do not fit this model: the keys differ. Load the "
+        "`state_dict` into an instance of the same class that saved it.",
+    ),
+    Mistake(
+        "AssertionError",
+        "Torch not compiled with CUDA enabled",
+        "This PyTorch build has no CUDA support. Pick the device with "
+        "`torch.accelerator.is_available()` and fall back to `torch.device('cpu')`.",
+    ),
+    Mistake(
+        "RuntimeError",
+        "PyTorch is not linked with support for mps devices",
+        "This PyTorch build has no MPS support. Pick the device with "
+        "`torch.accelerator.is_available()` and fall back to `torch.device('cpu')`.",
+    ),
+    Mistake(
+        "ValueError",
+        "can't optimize a non-leaf Tensor",
+        "Optimizers update leaf tensors only. Pass `model.parameters()`, or a tensor "
+        "created with `requires_grad=True` (not one computed from another).",
+    ),
+    Mistake(
+        "StdinNotImplementedError",
+        "raw_input was called",
+        "Lesson code cannot read from the keyboard with `input()`. Set the value in the "
+        "code instead.",
+    ),
+)
+
+
+def hint_for(error_type: str, message: str) -> str | None:
+    """The hint for an error, if it is one of the known mistakes."""
+    short_type = error_type.rsplit(".", 1)[-1]
+    for mistake in MISTAKES:
+        if short_type == mistake.error_type and message.startswith(mistake.prefix):
+            return mistake.hint
+    return None

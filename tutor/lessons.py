@@ -1,0 +1,455 @@
+"""Lesson files: the data model and the loader.
+
+A lesson is one Markdown file, ``NN_slug.md``, with YAML front matter.  Each
+``## `` heading starts a step; fenced ``python`` blocks inside a step are run,
+checked, or offered as an exercise.  The format is documented for authors in
+``lessons/README.md``.  Every problem is reported as a ``LessonError`` that
+names the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from importlib.resources import files
+from pathlib import Path
+
+import yaml
+from markdown_it import MarkdownIt
+
+LESSON_FILE = re.compile(r"^(?P<number>\d+)_(?P<slug>[A-Za-z0-9][A-Za-z0-9_-]*)\.md$")
+LESSON_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+FRONT_MATTER_KEYS = {"title", "id", "requires"}
+
+
+class BlockKind(str, Enum):
+    """What a fenced block in a step is for."""
+
+    CODE = "python"
+    """Runs in the session, in order."""
+    CHECK = "check"
+    """Runs after the step's code; a failing assert fails the step."""
+    EXERCISE = "exercise"
+    """Starter code the learner edits."""
+    SOLUTION = "solution"
+    """The reference answer to the exercise; headless runs it."""
+    HINT = "hint"
+    """Markdown shown when the step fails, or on request."""
+
+
+PYTHON_TAGS = {
+    "": BlockKind.CODE,
+    "check": BlockKind.CHECK,
+    "exercise": BlockKind.EXERCISE,
+    "solution": BlockKind.SOLUTION,
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced block of a step; ``line`` is the 1-based line of its opening fence."""
+
+    kind: BlockKind
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One ``## `` section of a lesson."""
+
+    title: str
+    prose: str
+    blocks: tuple[Block, ...]
+    line: int
+
+    def of_kind(self, kind: BlockKind) -> tuple[Block, ...]:
+        return tuple(b for b in self.blocks if b.kind is kind)
+
+    @property
+    def is_exercise(self) -> bool:
+        return bool(self.of_kind(BlockKind.EXERCISE))
+
+    @property
+    def exercise(self) -> Block | None:
+        return next(iter(self.of_kind(BlockKind.EXERCISE)), None)
+
+    @property
+    def solution(self) -> Block | None:
+        return next(iter(self.of_kind(BlockKind.SOLUTION)), None)
+
+    @property
+    def checks(self) -> tuple[Block, ...]:
+        return self.of_kind(BlockKind.CHECK)
+
+    @property
+    def hint(self) -> str:
+        return "\n\n".join(b.text.strip() for b in self.of_kind(BlockKind.HINT))
+
+    def runnable_blocks(self, exercise_code: str | None = None) -> tuple[Block, ...]:
+        """The blocks to run, in file order, then the checks.
+
+        An exercise step runs ``exercise_code`` (the learner's edit) where the
+        exercise block stands, or the solution when no code is given.
+        """
+        ordered: list[Block] = []
+        for block in self.blocks:
+            if block.kind is BlockKind.CODE:
+                ordered.append(block)
+            elif block.kind is BlockKind.EXERCISE:
+                solution = self.solution
+                assert solution is not None  # the loader guarantees the pair
+                if exercise_code is None:
+                    ordered.append(solution)
+                else:
+                    ordered.append(Block(BlockKind.EXERCISE, exercise_code, block.line))
+        return (*ordered, *self.checks)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A loaded lesson file."""
+
+    id: str
+    title: str
+    path: Path
+    number: int
+    requires: tuple[str, ...]
+    intro: str
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class LessonError(Exception):
+    """A problem in a lesson file, at ``path:line``."""
+
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class LessonSet:
+    """The lessons of a directory in order, and every problem found while loading them."""
+
+    directory: Path
+    lessons: list[Lesson] = field(default_factory=list)
+    errors: list[LessonError] = field(default_factory=list)
+
+    def get(self, lesson_id: str) -> Lesson | None:
+        return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+
+    def requirements(self, lesson: Lesson) -> list[Lesson]:
+        """Every lesson ``lesson`` builds on, transitively, in course order."""
+        needed: set[str] = set()
+        stack = list(lesson.requires)
+        while stack:
+            current = stack.pop()
+            if current not in needed:
+                needed.add(current)
+                required = self.get(current)
+                stack.extend(required.requires if required else ())
+        return [other for other in self.lessons if other.id in needed]
+
+
+def bundled_lessons_dir() -> Path:
+    """The lessons shipped with tutor: inside the installed package, or the source tree's."""
+    packaged = Path(str(files("tutor"))) / "lessons"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "lessons"
+
+
+def load_lessons(directory: Path) -> LessonSet:
+    """Load every ``NN_slug.md`` in ``directory``; problems are collected, not raised.
+
+    A lesson with an error is left out; the others load.  Raises ``LessonError``
+    only if the directory itself cannot be read.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise LessonError(directory, 0, "no such lessons directory")
+    result = LessonSet(directory)
+    paths = sorted(
+        (p for p in directory.iterdir() if LESSON_FILE.match(p.name)),
+        key=lambda p: (int(LESSON_FILE.match(p.name)["number"]), p.name),  # type: ignore[index]
+    )
+    if not paths:
+        result.errors.append(LessonError(directory, 0, "no lesson files (NN_slug.md) here"))
+    previous_id: str | None = None
+    by_id: dict[str, Lesson] = {}
+    for path in paths:
+        try:
+            lesson = parse_lesson(path, default_requires=previous_id)
+        except LessonError as error:
+            result.errors.append(error)
+            previous_id = _default_id(path)
+            continue
+        previous_id = lesson.id
+        if lesson.id in by_id:
+            result.errors.append(
+                LessonError(path, 1, f"duplicate id {lesson.id!r} (also {by_id[lesson.id].path})")
+            )
+            continue
+        by_id[lesson.id] = lesson
+        result.lessons.append(lesson)
+    broken = {_default_id(e.path) for e in result.errors if e.path != directory}
+    _check_requires(result, broken)
+    return result
+
+
+def _default_id(path: Path) -> str:
+    match = LESSON_FILE.match(path.name)
+    return match["slug"] if match else path.stem
+
+
+def _check_requires(result: LessonSet, broken: set[str]) -> None:
+    """Drop lessons whose requirements are circular, unknown or broken, with an error each."""
+    dropped = set(broken)
+    for cycle in _cycles({lesson.id: lesson.requires for lesson in result.lessons}):
+        first = result.get(cycle[0])
+        assert first is not None
+        line = _front_matter_line(first.path, "requires")
+        chain = " -> ".join([*cycle, cycle[0]])
+        result.errors.append(LessonError(first.path, line, f"circular requires: {chain}"))
+        dropped.update(cycle)
+    result.lessons = [lesson for lesson in result.lessons if lesson.id not in dropped]
+    changed = True
+    while changed:
+        changed = False
+        known = {lesson.id for lesson in result.lessons}
+        for lesson in list(result.lessons):
+            problem = _requires_problem(lesson, known, dropped)
+            if problem:
+                line = _front_matter_line(lesson.path, "requires")
+                result.errors.append(LessonError(lesson.path, line, problem))
+                result.lessons.remove(lesson)
+                dropped.add(lesson.id)
+                changed = True
+
+
+def _requires_problem(lesson: Lesson, known: set[str], dropped: set[str]) -> str | None:
+    for required in lesson.requires:
+        if required in dropped:
+            return f"requires {required!r}, which cannot load (see its error)"
+        if required not in known:
+            return f"requires unknown lesson {required!r}"
+    return None
+
+
+def _cycles(graph: dict[str, tuple[str, ...]]) -> list[list[str]]:
+    """Each cycle in a requires graph once, found by depth-first search."""
+    cycles: list[list[str]] = []
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = "open"
+        path.append(node)
+        for nxt in graph.get(node, ()):
+            if state.get(nxt) == "open":
+                cycles.append(path[path.index(nxt) :])
+            elif nxt not in state:
+                visit(nxt)
+        path.pop()
+        state[node] = "done"
+
+    for node in graph:
+        if node not in state:
+            visit(node)
+    return cycles
+
+
+def _front_matter_line(path: Path, key: str) -> int:
+    """The 1-based line of ``key:`` in a file's front matter, or 1."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() == "---":
+            break
+        if re.match(rf"^{re.escape(key)}\s*:", line):
+            return number
+    return 1
+
+
+def parse_lesson(path: Path, *, default_requires: str | None = None) -> Lesson:
+    """Parse one lesson file; raises ``LessonError`` at the first problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LessonError(path, 0, f"cannot read: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LessonError(
+            path, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        ) from exc
+    if not text.strip():
+        raise LessonError(path, 1, "empty file")
+    text = text.removeprefix("\ufeff")
+    meta, body_start = _parse_front_matter(path, text)
+    lesson_id = _lesson_id(path, meta)
+    requires = _requires(path, meta, default_requires)
+    lines = text.splitlines()
+    body = "\n".join(lines[body_start:])
+    intro, steps = _parse_body(path, body, body_start)
+    if not steps:
+        raise LessonError(path, body_start + 1, "no steps: start each step with a '## ' heading")
+    return Lesson(
+        id=lesson_id,
+        title=meta["title"],
+        path=path,
+        number=int(LESSON_FILE.match(path.name)["number"]) if LESSON_FILE.match(path.name) else 0,  # type: ignore[index]
+        requires=requires,
+        intro=intro,
+        steps=tuple(steps),
+    )
+
+
+def _parse_front_matter(path: Path, text: str) -> tuple[dict, int]:
+    """The front matter as a dict, and the 0-based index of the first body line."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise LessonError(path, 1, "missing front matter: start the file with '---', title: ..., '---'")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        raise LessonError(path, 1, "front matter is not closed: add a '---' line after it") from None
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise LessonError(path, line, f"bad front matter: {problem}") from exc
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise LessonError(path, 2, "bad front matter: expected 'key: value' lines")
+    unknown = sorted(set(map(str, meta)) - FRONT_MATTER_KEYS)
+    if unknown:
+        line = _line_of_key(lines, unknown[0], end)
+        raise LessonError(
+            path, line, f"unknown front matter key {unknown[0]!r} (known: id, requires, title)"
+        )
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        line = _line_of_key(lines, "title", end)
+        raise LessonError(path, line, "missing title: add 'title: ...' to the front matter")
+    return meta, end + 1
+
+
+def _line_of_key(lines: list[str], key: str, end: int) -> int:
+    for index in range(1, end):
+        if re.match(rf"^{re.escape(key)}\s*:", lines[index]):
+            return index + 1
+    return 1
+
+
+def _lesson_id(path: Path, meta: dict) -> str:
+    lesson_id = meta.get("id", _default_id(path))
+    if not isinstance(lesson_id, str) or not LESSON_ID.match(lesson_id):
+        raise LessonError(
+            path,
+            _front_matter_line(path, "id"),
+            f"bad id {lesson_id!r}: use letters, digits, '-' and '_'",
+        )
+    return lesson_id
+
+
+def _requires(path: Path, meta: dict, default: str | None) -> tuple[str, ...]:
+    if "requires" not in meta:
+        return (default,) if default else ()
+    value = meta["requires"]
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LessonError(
+            path,
+            _front_matter_line(path, "requires"),
+            "requires must be a lesson id or a list of them, e.g. requires: [data, model]",
+        )
+    return tuple(value)
+
+
+_MARKDOWN = MarkdownIt("commonmark")
+
+
+def _parse_body(path: Path, body: str, offset: int) -> tuple[str, list[Step]]:
+    """Split the body into the intro and the steps.  ``offset`` maps body lines to file lines."""
+    lines = body.splitlines()
+    tokens = _MARKDOWN.parse(body)
+    headings: list[tuple[int, str]] = []  # (0-based body line, title)
+    fences: list[tuple[int, int, Block | None]] = []  # (start, end, block or None for display)
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h2" and token.map:
+            headings.append((token.map[0], tokens[index + 1].content.strip()))
+        elif token.type == "fence" and token.map:
+            start, end = token.map
+            _check_fence_closed(path, lines, token.markup, start, end, offset)
+            fences.append((start, end, _fence_block(path, token.info, token.content, start + offset + 1)))
+    boundaries = [line for line, _ in headings] + [len(lines)]
+    intro = _prose(lines, 0, boundaries[0], fences)
+    steps = []
+    for (start, title), end in zip(headings, boundaries[1:]):
+        step_line = start + offset + 1
+        blocks = tuple(block for s, _, block in fences if block and start <= s < end)
+        prose = _prose(lines, start + 1, end, fences)
+        if not title:
+            raise LessonError(path, step_line, "step heading has no title")
+        if not prose.strip() and not blocks:
+            raise LessonError(path, step_line, f"empty step {title!r}: add prose or code")
+        _check_exercise_pair(path, step_line, title, blocks)
+        steps.append(Step(title=title, prose=prose, blocks=blocks, line=step_line))
+    return intro, steps
+
+
+def _check_fence_closed(
+    path: Path, lines: list[str], markup: str, start: int, end: int, offset: int
+) -> None:
+    last = lines[end - 1].strip() if end - 1 > start else ""
+    closed = end - start >= 2 and last.startswith(markup) and set(last) == {markup[0]}
+    if not closed:
+        raise LessonError(path, start + offset + 1, f"code fence {markup} is never closed")
+
+
+def _fence_block(path: Path, info: str, content: str, line: int) -> Block | None:
+    """The block a fence stands for, or None for a fence that is only shown."""
+    words = info.strip().split(maxsplit=1)
+    language = words[0].lower() if words else ""
+    tag = words[1].strip().lower() if len(words) > 1 else ""
+    if language == "hint":
+        return Block(BlockKind.HINT, content, line)
+    if language != "python":
+        return None
+    if tag not in PYTHON_TAGS:
+        known = ", ".join(repr(t) for t in PYTHON_TAGS if t)
+        raise LessonError(path, line, f"unknown python block tag {tag!r} (known: {known})")
+    return Block(PYTHON_TAGS[tag], content, line)
+
+
+def _check_exercise_pair(path: Path, line: int, title: str, blocks: Iterable[Block]) -> None:
+    kinds = [b.kind for b in blocks]
+    exercises, solutions = kinds.count(BlockKind.EXERCISE), kinds.count(BlockKind.SOLUTION)
+    if exercises > 1 or solutions > 1:
+        raise LessonError(path, line, f"step {title!r} has more than one exercise or solution")
+    if exercises != solutions:
+        missing = "solution" if exercises else "exercise"
+        raise LessonError(path, line, f"step {title!r} has no {missing} block to pair with")
+
+
+def _prose(lines: list[str], start: int, end: int, fences: list[tuple[int, int, Block | None]]) -> str:
+    """The Markdown of lines [start, end) without the fences that tutor runs or hides."""
+    skipped = {i for s, e, block in fences if block is not None for i in range(s, e)}
+    kept = [lines[i] for i in range(start, end) if i not in skipped]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()

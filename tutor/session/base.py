@@ -1,0 +1,48 @@
+"""The Session interface that the runner, the app and headless share."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from enum import Enum
+from typing import Any, Protocol
+
+from tutor.session.events import Event
+
+
+class KernelState(str, Enum):
+    """Where the session's Python process stands."""
+
+    STOPPED = "stopped"
+    STARTING = "starting"
+    IDLE = "idle"
+    BUSY = "busy"
+    DEAD = "dead"
+
+
+class SessionError(Exception):
+    """The session could not do what was asked (not started, died, did not answer)."""
+
+
+class SessionBusy(SessionError):
+    """``run()`` was called while code is already running."""
+
+
+class Session(Protocol):
+    """One Python namespace that lesson steps run in, one after the other."""
+
+    state: KernelState
+    death_reason: str
+
+    async def start(self) -> None: ...
+
+    def run(self, code: str, *, timeout: float | None = None) -> AsyncIterator[Event]: ...
+
+    async def interrupt(self) -> None: ...
+
+    async def restart(self) -> None: ...
+
+    async def inspect(self) -> list[dict[str, Any]]: ...
+
+    async def describe(self) -> dict[str, Any]: ...
+
+    async def shutdown(self) -> None: ...

@@ -1,0 +1,97 @@
+"""What a session reports while it runs code: small, frozen event records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class RunStatus(str, Enum):
+    """How a run of code ended."""
+
+    OK = "ok"
+    ERROR = "error"
+    """The code raised (SystemExit included)."""
+    INTERRUPTED = "interrupted"
+    """Stopped by ``interrupt()``; the namespace is kept."""
+    TIMEOUT = "timeout"
+    """Ran past its time limit and was interrupted (or, if it would not stop, restarted)."""
+    DEAD = "dead"
+    """The session's process died; its state is gone."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """Text the code printed."""
+
+    stream: str  # "stdout" or "stderr"
+    text: str
+
+
+@dataclass(frozen=True)
+class Display:
+    """A rich display (``display(...)`` or a cell's last value) as a MIME bundle."""
+
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Rows of the run's metrics history, starting at row index ``start``.
+
+    Live metrics are for display and may skip rows under load; the ``History``
+    event at the end of a run is the complete record.
+    """
+
+    start: int
+    rows: list[dict[str, float]]
+
+
+@dataclass(frozen=True)
+class History:
+    """The complete metrics history recorded by a run, fetched after it ended."""
+
+    rows: list[dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Plot:
+    """Structured plot data: ``kind`` (scatter|line), title, axis labels, series."""
+
+    spec: dict[str, Any]
+
+    @property
+    def seq(self) -> int:
+        return int(self.spec.get("seq", 0))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """``done`` of ``total`` iterations of a loop wrapped in ``progress()``."""
+
+    done: int
+    total: int | None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Error:
+    """An exception raised by the code."""
+
+    type: str
+    message: str
+    traceback: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run is over.  ``restarted`` means the session had to be restarted (state lost)."""
+
+    status: RunStatus
+    duration_s: float
+    reason: str = ""
+    restarted: bool = False
+
+
+Event = Output | Display | Metrics | History | Plot | Progress | Error | Finished

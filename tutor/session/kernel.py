@@ -1,0 +1,446 @@
+"""The lesson session: one IPython kernel driven with jupyter_client's async API.
+
+The kernel runs on the same interpreter as tutor, over IPC sockets in a private
+temporary directory (no TCP port), with the user's working directory.  Two pump
+tasks route the kernel's messages to the request they answer, and a watchdog
+notices within a fraction of a second when the kernel process dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import queue
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpec
+
+from tutor.kernel_side import MIME_TYPE
+from tutor.session.base import KernelState, SessionBusy, SessionError
+from tutor.session.events import (
+    Display,
+    Error,
+    Event,
+    Finished,
+    History,
+    Metrics,
+    Output,
+    Plot,
+    Progress,
+    RunStatus,
+)
+
+BOOTSTRAP = "import tutor.kernel_side as __tutor__\n__tutor__.install(get_ipython())"
+SUMMARY_EXPRESSION = "__tutor__.run_summary()"
+WATCH_INTERVAL_S = 0.2
+REPLY_GRACE_S = 1.0
+"""How long to wait for the kernel's idle status once its reply is in (it may be dropped)."""
+
+
+class _Gone:
+    """Put in a request's queue when the kernel died or was stopped."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class _TutorKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel is always ``sys.executable -m ipykernel_launcher``.
+
+    A kernelspec named ``python3`` installed elsewhere may point at another
+    interpreter; tutor's kernel must see the same packages as tutor.
+    """
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        return KernelSpec(
+            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            display_name="tutor",
+            language="python",
+            interrupt_mode="signal",
+        )
+
+
+def describe_exit(returncode: int | None) -> str:
+    """A sentence about how the kernel process ended."""
+    if returncode is None:
+        return "the Python session stopped responding"
+    if returncode < 0:
+        signum = -returncode
+        name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else signum
+        if signum == signal.SIGKILL:
+            return (
+                f"the Python session was killed ({name}), most often because the machine "
+                "ran out of memory"
+            )
+        if signum == signal.SIGSEGV:
+            return f"the Python session crashed ({name}, a segmentation fault)"
+        return f"the Python session was stopped by signal {name}"
+    return f"the Python session exited with code {returncode} (did the code call os._exit?)"
+
+
+class KernelSession:
+    """A ``Session`` backed by an IPython kernel."""
+
+    def __init__(
+        self,
+        *,
+        cwd: Path | None = None,
+        device: str = "auto",
+        startup_timeout: float = 60.0,
+        interrupt_grace: float = 5.0,
+        on_state: Callable[[KernelState], None] | None = None,
+    ) -> None:
+        self.cwd = Path(cwd or Path.cwd())
+        self.device = device
+        self.startup_timeout = startup_timeout
+        self.interrupt_grace = interrupt_grace
+        self.state = KernelState.STOPPED
+        self.death_reason = ""
+        self._on_state = on_state
+        self._km: _TutorKernelManager | None = None
+        self._kc: Any = None
+        self._dir: Path | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._iopub: dict[str, asyncio.Queue[Any]] = {}
+        self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._running: str | None = None
+        self._interrupt_reason: str | None = None
+
+    # -- lifecycle --------------------------------------------------------
+    async def start(self) -> None:
+        """Start the kernel and install tutor's helpers in it."""
+        self._set_state(KernelState.STARTING)
+        self.death_reason = ""
+        self._dir = Path(tempfile.mkdtemp(prefix="tutor-session-"))  # mode 0700
+        km = _TutorKernelManager(
+            transport="ipc", connection_file=str(self._dir / "kernel.json")
+        )
+        km.shutdown_wait_time = 3.0
+        env = {**os.environ, "TUTOR_KERNEL": "1", "TUTOR_DEVICE": self.device}
+        env.pop("PYTHONSTARTUP", None)
+        self._km = km
+        try:
+            await km.start_kernel(cwd=str(self.cwd), env=env)
+            self._kc = km.client()
+            self._kc.start_channels()
+            await self._kc.wait_for_ready(timeout=self.startup_timeout)
+        except (RuntimeError, TimeoutError, OSError) as exc:
+            await self._stop_kernel("the Python session did not start")
+            raise SessionError(f"could not start the Python session: {exc}") from exc
+        self._tasks = [
+            asyncio.create_task(self._pump(self._kc.get_iopub_msg, self._route_iopub)),
+            asyncio.create_task(self._pump(self._kc.get_shell_msg, self._route_reply)),
+            asyncio.create_task(self._watch()),
+        ]
+        reply = await self._request(BOOTSTRAP, silent=True)
+        if reply["content"]["status"] != "ok":
+            content = reply["content"]
+            await self.shutdown()
+            raise SessionError(
+                f"could not set up the Python session: {content.get('ename')}: {content.get('evalue')}"
+            )
+        self._set_state(KernelState.IDLE)
+
+    async def restart(self) -> None:
+        """A fresh kernel with an empty namespace; a run in flight ends as restarted."""
+        await self._stop_kernel("the session was restarted")
+        await self.start()
+
+    async def shutdown(self) -> None:
+        """Stop the kernel and every process it started; safe to call twice."""
+        await self._stop_kernel("the session was shut down")
+        self._set_state(KernelState.STOPPED)
+
+    async def interrupt(self) -> None:
+        """Raise KeyboardInterrupt in the running code; the namespace is kept."""
+        if self._km is None or self.state is not KernelState.BUSY:
+            return
+        self._interrupt_reason = self._interrupt_reason or "interrupted"
+        with contextlib.suppress(RuntimeError, ProcessLookupError):
+            await self._km.interrupt_kernel()
+
+    @property
+    def pid(self) -> int | None:
+        """The kernel's process id, while it runs."""
+        provisioner = self._km.provisioner if self._km else None
+        process = getattr(provisioner, "process", None)
+        return process.pid if process is not None else None
+
+    @property
+    def connection_file(self) -> Path | None:
+        return Path(self._km.connection_file) if self._km else None
+
+    # -- running code -----------------------------------------------------
+    async def run(self, code: str, *, timeout: float | None = None) -> AsyncIterator[Event]:
+        """Run ``code``; yield its output and structured events, then ``Finished``.
+
+        With ``timeout`` the code is interrupted when it runs too long; if it
+        will not stop after two interrupts, the session is restarted.
+        """
+        started = time.monotonic()
+        if self.state is not KernelState.IDLE:
+            if self.state is KernelState.BUSY:
+                raise SessionBusy("the session is already running code")
+            reason = self.death_reason or f"the Python session is {self.state.value}"
+            yield Finished(RunStatus.DEAD, 0.0, reason=reason)
+            return
+        self._interrupt_reason = None
+        msg_id = self._kc.execute(
+            code,
+            store_history=True,
+            allow_stdin=False,
+            stop_on_error=False,
+            user_expressions={"summary": SUMMARY_EXPRESSION},
+        )
+        inbox = self._iopub[msg_id] = asyncio.Queue()
+        reply_future = self._replies[msg_id] = asyncio.get_running_loop().create_future()
+        self._running = msg_id
+        self._set_state(KernelState.BUSY)
+        seen_plots: set[int] = set()
+        error_seen = False
+        got_idle = False
+        reply_at: float | None = None
+        deadline = started + timeout if timeout else None
+        escalation = 0
+        try:
+            while True:
+                try:
+                    msg = await asyncio.wait_for(inbox.get(), WATCH_INTERVAL_S)
+                except TimeoutError:
+                    msg = None
+                if isinstance(msg, _Gone):
+                    yield Finished(
+                        RunStatus.DEAD,
+                        time.monotonic() - started,
+                        reason=msg.reason,
+                        restarted=False,
+                    )
+                    return
+                if msg is not None:
+                    if msg["msg_type"] == "status":
+                        got_idle = msg["content"]["execution_state"] == "idle"
+                    for event in self._translate(msg, seen_plots):
+                        error_seen = error_seen or isinstance(event, Error)
+                        yield event
+                now = time.monotonic()
+                if reply_future.done() and reply_at is None:
+                    reply_at = now
+                if reply_at is not None and (got_idle or now - reply_at > REPLY_GRACE_S):
+                    break
+                if deadline is not None and now > deadline and reply_at is None:
+                    if escalation < 2:
+                        self._interrupt_reason = "timeout"
+                        with contextlib.suppress(RuntimeError, ProcessLookupError):
+                            await self._km.interrupt_kernel()  # type: ignore[union-attr]
+                        escalation += 1
+                        deadline = now + self.interrupt_grace
+                    else:
+                        await self._stop_kernel("the code ignored two interrupts")
+                        await self.start()
+                        yield Finished(
+                            RunStatus.TIMEOUT,
+                            time.monotonic() - started,
+                            reason=(
+                                f"ran longer than {timeout:g} s and did not stop when "
+                                "interrupted; the session was restarted"
+                            ),
+                            restarted=True,
+                        )
+                        return
+            reply = reply_future.result()["content"]
+            if reply["status"] == "error" and not error_seen:
+                yield Error(reply.get("ename", ""), reply.get("evalue", ""), reply.get("traceback", []))
+            async for event in self._summary_events(reply, seen_plots):
+                yield event
+            yield self._finished(reply, time.monotonic() - started, timeout)
+        finally:
+            self._iopub.pop(msg_id, None)
+            self._replies.pop(msg_id, None)
+            if self._running == msg_id:
+                self._running = None
+                if self.state is KernelState.BUSY:
+                    self._set_state(KernelState.IDLE)
+
+    def _finished(self, reply: dict[str, Any], duration: float, timeout: float | None) -> Finished:
+        if reply["status"] == "ok":
+            return Finished(RunStatus.OK, duration)
+        if reply.get("ename") == "KeyboardInterrupt" and self._interrupt_reason:
+            if self._interrupt_reason == "timeout":
+                return Finished(
+                    RunStatus.TIMEOUT, duration, reason=f"ran longer than {timeout:g} s"
+                )
+            return Finished(RunStatus.INTERRUPTED, duration, reason="interrupted")
+        name, value = reply.get("ename", "Error"), reply.get("evalue", "")
+        return Finished(RunStatus.ERROR, duration, reason=f"{name}: {value}" if value else name)
+
+    async def _summary_events(
+        self, reply: dict[str, Any], seen_plots: set[int]
+    ) -> AsyncIterator[Event]:
+        """The authoritative record of the run: its whole history and any plot not yet seen."""
+        if reply["status"] == "ok":
+            summary = reply.get("user_expressions", {}).get("summary", {})
+            data = summary.get("data", {}).get("application/json")
+        else:
+            try:
+                data = await self.evaluate(SUMMARY_EXPRESSION)
+            except SessionError:
+                data = None
+        if not data:
+            return
+        if data.get("metrics"):
+            yield History(data["metrics"])
+        for spec in data.get("plots", []):
+            if spec["seq"] not in seen_plots:
+                seen_plots.add(spec["seq"])
+                yield Plot(spec)
+        if data.get("progress"):
+            yield Progress(**data["progress"])
+
+    def _translate(self, msg: dict[str, Any], seen_plots: set[int]) -> list[Event]:
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            return [Output(content["name"], content["text"])]
+        if kind == "error":
+            return [Error(content["ename"], content["evalue"], content["traceback"])]
+        if kind in ("display_data", "execute_result", "update_display_data"):
+            data = content.get("data", {})
+            if MIME_TYPE not in data:
+                return [Display(data)]
+            batch = data[MIME_TYPE]
+            events: list[Event] = []
+            if "metrics" in batch:
+                events.append(Metrics(batch["metrics"]["start"], batch["metrics"]["rows"]))
+            for spec in batch.get("plots", []):
+                seen_plots.add(spec["seq"])
+                events.append(Plot(spec))
+            if "progress" in batch:
+                events.append(Progress(**batch["progress"]))
+            return events
+        return []
+
+    # -- queries ----------------------------------------------------------
+    async def evaluate(self, expression: str, timeout: float = 60.0) -> Any:
+        """Evaluate an expression silently in the kernel; return its JSON value."""
+        if self.state not in (KernelState.IDLE, KernelState.BUSY):
+            raise SessionError(self.death_reason or f"the Python session is {self.state.value}")
+        reply = await self._request("", silent=True, timeout=timeout, expressions={"value": expression})
+        value = reply["content"].get("user_expressions", {}).get("value", {})
+        if value.get("status") != "ok":
+            raise SessionError(f"{expression}: {value.get('ename')}: {value.get('evalue')}")
+        return value["data"].get("application/json")
+
+    async def inspect(self) -> list[dict[str, Any]]:
+        """Summaries of the namespace's tensors, parameters, modules and optimizers."""
+        return await self.evaluate("__tutor__.namespace_summary()")
+
+    async def describe(self) -> dict[str, Any]:
+        """The torch version and the device the session uses, or why that device is missing."""
+        return await self.evaluate("__tutor__.describe_device()")
+
+    async def _request(
+        self,
+        code: str,
+        *,
+        silent: bool,
+        timeout: float = 60.0,
+        expressions: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        msg_id = self._kc.execute(
+            code,
+            silent=silent,
+            store_history=False,
+            allow_stdin=False,
+            user_expressions=expressions or {},
+        )
+        future = self._replies[msg_id] = asyncio.get_running_loop().create_future()
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise SessionError(f"the Python session did not answer within {timeout:g} s") from None
+        finally:
+            self._replies.pop(msg_id, None)
+
+    # -- plumbing ---------------------------------------------------------
+    def _set_state(self, state: KernelState) -> None:
+        if state is not self.state:
+            self.state = state
+            if self._on_state is not None:
+                self._on_state(state)
+
+    async def _pump(self, get: Callable[..., Any], route: Callable[[dict[str, Any]], None]) -> None:
+        while True:
+            try:
+                msg = await get(timeout=0.5)
+            except queue.Empty:
+                continue
+            route(msg)
+
+    def _route_iopub(self, msg: dict[str, Any]) -> None:
+        inbox = self._iopub.get(msg["parent_header"].get("msg_id", ""))
+        if inbox is not None:
+            inbox.put_nowait(msg)
+
+    def _route_reply(self, msg: dict[str, Any]) -> None:
+        future = self._replies.get(msg["parent_header"].get("msg_id", ""))
+        if future is not None and not future.done():
+            future.set_result(msg)
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL_S)
+            if self._km is not None and not await self._km.is_alive():
+                process = getattr(self._km.provisioner, "process", None)
+                self.death_reason = describe_exit(process.returncode if process else None)
+                self._abandon_requests(self.death_reason)
+                self._set_state(KernelState.DEAD)
+                return
+
+    def _abandon_requests(self, reason: str) -> None:
+        for inbox in self._iopub.values():
+            inbox.put_nowait(_Gone(reason))
+        for future in self._replies.values():
+            if not future.done():
+                future.set_exception(SessionError(reason))
+                future.exception()  # retrieved: a run that was abandoned never awaits it
+
+    async def _stop_kernel(self, reason: str) -> None:
+        self._abandon_requests(reason)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        km, kc, self._km, self._kc = self._km, self._kc, None, None
+        if kc is not None:
+            kc.stop_channels()
+        if km is not None:
+            pid = getattr(getattr(km.provisioner, "process", None), "pid", None)
+            with contextlib.suppress(Exception):
+                if await km.is_alive():
+                    await asyncio.wait_for(km.shutdown_kernel(now=False), km.shutdown_wait_time + 2)
+            with contextlib.suppress(Exception):
+                await km.shutdown_kernel(now=True)
+            if pid is not None:
+                _kill_process_group(pid)
+            with contextlib.suppress(Exception):
+                await km.cleanup_resources()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+
+def _kill_process_group(pid: int) -> None:
+    """Whatever the lesson code started in the kernel's process group goes too."""
+    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+        os.killpg(pid, signal.SIGKILL)
