@@ -183,24 +183,34 @@ def load_lessons(directory: Path) -> LessonSet:
         result.errors.append(LessonError(directory, 0, "no lesson files (NN_slug.md) here"))
     previous_id: str | None = None
     by_id: dict[str, Lesson] = {}
+    unparsed: set[str] = set()
     for path in paths:
         try:
             lesson = parse_lesson(path, default_requires=previous_id)
         except LessonError as error:
             result.errors.append(error)
             previous_id = _default_id(path)
+            unparsed.add(previous_id)
             continue
         previous_id = lesson.id
         if lesson.id in by_id:
             result.errors.append(
-                LessonError(path, 1, f"duplicate id {lesson.id!r} (also {by_id[lesson.id].path})")
+                LessonError(
+                    path,
+                    _front_matter_line(path, "id"),
+                    f"duplicate id {lesson.id!r} (also {by_id[lesson.id].path})",
+                )
             )
             continue
         by_id[lesson.id] = lesson
         result.lessons.append(lesson)
-    broken = {_default_id(e.path) for e in result.errors if e.path != directory}
-    _check_requires(result, broken)
+    _check_requires(result, unparsed - set(by_id))
     return result
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as Markdown counts them: only line feeds (and CR LF, CR) end a line."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def _default_id(path: Path) -> str:
@@ -212,11 +222,12 @@ def _check_requires(result: LessonSet, broken: set[str]) -> None:
     """Drop lessons whose requirements are circular, unknown or broken, with an error each."""
     dropped = set(broken)
     for cycle in _cycles({lesson.id: lesson.requires for lesson in result.lessons}):
-        first = result.get(cycle[0])
-        assert first is not None
-        line = _front_matter_line(first.path, "requires")
-        chain = " -> ".join([*cycle, cycle[0]])
-        result.errors.append(LessonError(first.path, line, f"circular requires: {chain}"))
+        for position, member_id in enumerate(cycle):
+            member = result.get(member_id)
+            assert member is not None
+            chain = " -> ".join([*cycle[position:], *cycle[: position + 1]])
+            line = _front_matter_line(member.path, "requires")
+            result.errors.append(LessonError(member.path, line, f"circular requires: {chain}"))
         dropped.update(cycle)
     result.lessons = [lesson for lesson in result.lessons if lesson.id not in dropped]
     changed = True
@@ -268,7 +279,7 @@ def _cycles(graph: dict[str, tuple[str, ...]]) -> list[list[str]]:
 def _front_matter_line(path: Path, key: str) -> int:
     """The 1-based line of ``key:`` in a file's front matter, or 1."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = _lines(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         return 1
     for number, line in enumerate(lines[1:], start=2):
@@ -292,13 +303,13 @@ def parse_lesson(path: Path, *, default_requires: str | None = None) -> Lesson:
         raise LessonError(
             path, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
         ) from exc
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         raise LessonError(path, 1, "empty file")
-    text = text.removeprefix("\ufeff")
     meta, body_start = _parse_front_matter(path, text)
     lesson_id = _lesson_id(path, meta)
     requires = _requires(path, meta, default_requires)
-    lines = text.splitlines()
+    lines = _lines(text)
     body = "\n".join(lines[body_start:])
     intro, steps = _parse_body(path, body, body_start)
     if not steps:
@@ -316,7 +327,7 @@ def parse_lesson(path: Path, *, default_requires: str | None = None) -> Lesson:
 
 def _parse_front_matter(path: Path, text: str) -> tuple[dict, int]:
     """The front matter as a dict, and the 0-based index of the first body line."""
-    lines = text.splitlines()
+    lines = _lines(text)
     if not lines or lines[0].strip() != "---":
         raise LessonError(path, 1, "missing front matter: start the file with '---', title: ..., '---'")
     try:
@@ -387,7 +398,7 @@ _MARKDOWN = MarkdownIt("commonmark")
 
 def _parse_body(path: Path, body: str, offset: int) -> tuple[str, list[Step]]:
     """Split the body into the intro and the steps.  ``offset`` maps body lines to file lines."""
-    lines = body.splitlines()
+    lines = _lines(body)
     tokens = _MARKDOWN.parse(body)
     headings: list[tuple[int, str]] = []  # (0-based body line, title)
     fences: list[tuple[int, int, Block | None]] = []  # (start, end, block or None for display)
@@ -396,9 +407,17 @@ def _parse_body(path: Path, body: str, offset: int) -> tuple[str, list[Step]]:
             headings.append((token.map[0], tokens[index + 1].content.strip()))
         elif token.type == "fence" and token.map:
             start, end = token.map
-            _check_fence_closed(path, lines, token.markup, start, end, offset)
+            _check_fence_closed(path, token.content, token.markup, start, end, offset)
             fences.append((start, end, _fence_block(path, token.info, token.content, start + offset + 1)))
     boundaries = [line for line, _ in headings] + [len(lines)]
+    for start, _, block in fences:
+        if block is not None and start < boundaries[0]:
+            raise LessonError(
+                path,
+                start + offset + 1,
+                f"a {block.kind.value} block before the first step never runs; "
+                "move it under a '## ' heading",
+            )
     intro = _prose(lines, 0, boundaries[0], fences)
     steps = []
     for (start, title), end in zip(headings, boundaries[1:]):
@@ -414,12 +433,9 @@ def _parse_body(path: Path, body: str, offset: int) -> tuple[str, list[Step]]:
     return intro, steps
 
 
-def _check_fence_closed(
-    path: Path, lines: list[str], markup: str, start: int, end: int, offset: int
-) -> None:
-    last = lines[end - 1].strip() if end - 1 > start else ""
-    closed = end - start >= 2 and last.startswith(markup) and set(last) == {markup[0]}
-    if not closed:
+def _check_fence_closed(path: Path, token_content: str, markup: str, start: int, end: int, offset: int) -> None:
+    """A fence markdown-it left open runs to the end: its content has no room for a closing line."""
+    if token_content.count("\n") > end - start - 2:
         raise LessonError(path, start + offset + 1, f"code fence {markup} is never closed")
 
 
