@@ -43,15 +43,44 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Lessons are code: tutor runs them with your rights. Run only lessons you trust.",
     )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--headless", action="store_true", help="run the lessons without a screen (for CI)")
-    mode.add_argument("--check", action="store_true", help="check the lesson files and report every problem")
-    parser.add_argument("--lessons", type=Path, metavar="DIR", help="lesson folder (default: the bundled lessons)")
-    parser.add_argument("--lesson", action="append", metavar="ID", default=[], help="run only this lesson (repeatable); what it requires is replayed first")
-    parser.add_argument("--device", type=_device, default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
-    parser.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT_S, metavar="SECONDS", help=f"per step, headless (default {DEFAULT_TIMEOUT_S:g})")
-    parser.add_argument("--report-json", type=Path, metavar="PATH", help="write a JSON report (headless)")
-    parser.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report (headless)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="headless: no tables or plots, only steps and failures")
+    mode.add_argument(
+        "--headless", action="store_true", help="run the lessons without a screen (for CI)"
+    )
+    mode.add_argument(
+        "--check", action="store_true", help="check the lesson files and report every problem"
+    )
+    parser.add_argument(
+        "--lessons", type=Path, metavar="DIR", help="lesson folder (default: the bundled lessons)"
+    )
+    parser.add_argument(
+        "--lesson",
+        action="append",
+        metavar="ID",
+        default=[],
+        help="run only this lesson (repeatable); what it requires is replayed first",
+    )
+    parser.add_argument(
+        "--device", type=_device, default="auto", help="auto (default), cpu, cuda, cuda:N or mps"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"per step, headless (default {DEFAULT_TIMEOUT_S:g})",
+    )
+    parser.add_argument(
+        "--report-json", type=Path, metavar="PATH", help="write a JSON report (headless)"
+    )
+    parser.add_argument(
+        "--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report (headless)"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="headless: no tables or plots, only steps and failures",
+    )
     parser.add_argument("--version", action="version", version=f"tutor {__version__}")
     return parser
 
@@ -69,7 +98,10 @@ def check(lessons: LessonSet) -> int:
         print(error)
     steps = sum(len(lesson.steps) for lesson in lessons.lessons)
     if lessons.errors:
-        print(f"{len(lessons.errors)} problem(s); {len(lessons.lessons)} lesson(s) load cleanly", file=sys.stderr)
+        print(
+            f"{len(lessons.errors)} problem(s); {len(lessons.lessons)} lesson(s) load cleanly",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     print(f"{len(lessons.lessons)} lessons, {steps} steps: no problems in {lessons.directory}")
     return 0

@@ -37,10 +37,15 @@ from tutor.runner import (
     StepStarted,
     StepStatus,
 )
-from tutor.session import KernelSession, Progress as ProgressEvent, SessionError
+from tutor.session import KernelSession, SessionError
+from tutor.session import Progress as ProgressEvent
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-MARKS = {StepStatus.PASSED: ("✓", "green"), StepStatus.FAILED: ("✗", "red"), StepStatus.SKIPPED: ("-", "dim")}
+MARKS = {
+    StepStatus.PASSED: ("✓", "green"),
+    StepStatus.FAILED: ("✗", "red"),
+    StepStatus.SKIPPED: ("-", "dim"),
+}
 TABLE_ROWS = 12
 
 
@@ -79,7 +84,9 @@ def _write_reports(options: HeadlessOptions, report: RunReport, console: Console
         try:
             write(report, path)
         except OSError as exc:
-            console.print(f"[red]could not write {escape(str(path))}: {escape(exc.strerror or str(exc))}[/]")
+            console.print(
+                f"[red]could not write {escape(str(path))}: {escape(exc.strerror or str(exc))}[/]"
+            )
 
 
 async def _run(options: HeadlessOptions, console: Console, report: RunReport) -> int:
@@ -103,9 +110,7 @@ async def _run(options: HeadlessOptions, console: Console, report: RunReport) ->
             f"[bold]tutor[/] · {len(options.selected)} lesson(s) · device "
             f"[bold]{report.device}[/] · torch {report.torch_version}"
         )
-        runner = Runner(
-            session, options.lessons, timeout=options.timeout, verify_exercises=True
-        )
+        runner = Runner(session, options.lessons, timeout=options.timeout, verify_exercises=True)
         view = _ConsoleView(console, options.quiet)
         with view.progress:
             async for event in runner.run_lessons(options.selected):
@@ -140,7 +145,9 @@ class _ConsoleView:
         if isinstance(event, LessonStarted):
             lesson = event.lesson
             self.console.print()
-            self.console.print(f"[bold]{escape(lesson.title)}[/] [dim]({lesson.id}, {lesson.path.name})[/]")
+            self.console.print(
+                f"[bold]{escape(lesson.title)}[/] [dim]({lesson.id}, {lesson.path.name})[/]"
+            )
         elif isinstance(event, StepStarted):
             title = event.lesson.steps[event.index].title
             self.task = self.progress.add_task(escape(title), total=None)
@@ -184,14 +191,22 @@ def metrics_table(rows: list[dict[str, float]], limit: int = TABLE_ROWS) -> Tabl
     columns = list(rows[0])
     losses = [c for c in columns if "loss" in c]
     best_column = next((c for c in losses if c.startswith("test")), losses[0] if losses else None)
-    best = min(range(len(rows)), key=lambda i: rows[i].get(best_column, float("inf"))) if best_column else None
+    best = (
+        min(range(len(rows)), key=lambda i: rows[i].get(best_column, float("inf")))
+        if best_column
+        else None
+    )
     caption = f"{len(rows)} rows" + (f", best {best_column} marked ★" if best is not None else "")
     table = Table(caption=caption, caption_justify="left", show_edge=False, pad_edge=False)
     for column in columns:
         table.add_column(column, justify="right")
     table.add_column("")
     half = limit // 2
-    indices = list(range(len(rows))) if len(rows) <= limit else [*range(half), *range(len(rows) - half, len(rows))]
+    indices = (
+        list(range(len(rows)))
+        if len(rows) <= limit
+        else [*range(half), *range(len(rows) - half, len(rows))]
+    )
     if best is not None and best not in indices:
         indices = sorted({*indices[:-1], best})
     previous = -1
@@ -218,7 +233,17 @@ def failure_panel(lesson: Lesson, result: StepResult) -> Panel:
     block = result.failed_block
     if block is not None:
         where = f"{lesson.path}:{block.line} ({block.kind.value} block)"
-        parts += [Text(f"\nat {where}", style="dim"), Syntax(block.text.rstrip(), "python", line_numbers=True, start_line=1, theme="ansi_dark", background_color="default")]
+        parts += [
+            Text(f"\nat {where}", style="dim"),
+            Syntax(
+                block.text.rstrip(),
+                "python",
+                line_numbers=True,
+                start_line=1,
+                theme="ansi_dark",
+                background_color="default",
+            ),
+        ]
     if result.output.strip():
         parts += [Text("\noutput:", style="bold"), Text(result.output.rstrip())]
     if error and error.traceback and error.type not in ("CheckFailed",):
@@ -235,7 +260,8 @@ def _print_summary(console: Console, report: RunReport) -> None:
     colour = "red" if failed or report.lesson_errors else "green"
     console.print()
     line = (
-        f"[bold {colour}]{len(report.lessons) - lessons_failed}/{len(report.lessons)} lessons passed[/]"
+        f"[bold {colour}]{len(report.lessons) - lessons_failed}/{len(report.lessons)} "
+        "lessons passed[/]"
         f" · steps: {passed} passed, {failed} failed, {skipped} skipped"
     )
     if report.lesson_errors:

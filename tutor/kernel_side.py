@@ -76,7 +76,9 @@ def _as_list(values: Any, what: str) -> list[float]:
     try:
         return [float(v) for v in values]
     except TypeError as exc:
-        raise TypeError(f"{what} must be a sequence of numbers, not {type(values).__name__}") from exc
+        raise TypeError(
+            f"{what} must be a sequence of numbers, not {type(values).__name__}"
+        ) from exc
 
 
 def _decimate(xs: list[float], ys: list[float], limit: int) -> tuple[list[float], list[float]]:
@@ -205,14 +207,14 @@ _recorder = _Recorder()
 class _Summary:
     """A value for ``user_expressions``: IPython formats it as application/json."""
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
 
-    def _repr_json_(self) -> Any:
+    def _repr_json_(self) -> dict[str, Any]:
         return self.data
 
     def __repr__(self) -> str:
-        return f"<tutor summary of {len(self.data)} entries>"
+        return "<tutor summary>"
 
 
 # ---------------------------------------------------------------------------
@@ -334,11 +336,11 @@ def format_rows_as_text(rows: Sequence[Mapping[str, float]], limit: int = 12) ->
     shown = list(rows) if len(rows) <= limit else [*rows[: limit // 2], *rows[-(limit // 2) :]]
     cells = [[_format_number(row.get(c)) for c in columns] for row in shown]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
     for index, row in enumerate(cells):
         if len(rows) > limit and index == limit // 2:
             lines.append(f"... {len(rows) - limit} more rows ...")
-        lines.append("  ".join(v.rjust(w) for v, w in zip(row, widths)))
+        lines.append("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
     return "\n".join(lines)
 
 
@@ -358,7 +360,8 @@ def render_plot_text(spec: Mapping[str, Any], width: int = 70, height: int = 18)
     plotext.plotsize(width, height)
     plotext.theme("clear")
     draw = plotext.scatter if spec["kind"] == "scatter" else plotext.plot
-    for s, marker in zip(spec["series"], TEXT_MARKERS * len(spec["series"])):
+    markers = TEXT_MARKERS * len(spec["series"])
+    for s, marker in zip(spec["series"], markers[: len(spec["series"])], strict=True):
         xs, ys = _decimate(list(s["x"]), list(s["y"]), MAX_PLOT_POINTS)
         draw(xs, ys, label=s["label"], marker=marker)
     plotext.title(spec.get("title", ""))
@@ -374,25 +377,34 @@ def render_plot_text(spec: Mapping[str, Any], width: int = 70, height: int = 18)
 # ---------------------------------------------------------------------------
 
 
-def run_summary() -> _Summary:
+def as_json(value: Any) -> _Summary:
+    """Any JSON-able value, formatted for ``user_expressions`` as application/json.
+
+    IPython's JSON formatter takes only dicts and lists, so the value travels
+    as ``{"value": value}``.
+    """
+    return _Summary({"value": value})
+
+
+def run_summary() -> dict[str, Any]:
     """The authoritative record of the last run: every metrics row, plot and progress."""
-    return _Summary(_recorder.summary())
+    return _recorder.summary()
 
 
-def describe_device() -> _Summary:
+def describe_device() -> dict[str, Any]:
     """The torch version and the device ``tutor_device()`` picks, or why it cannot."""
     try:
         import torch
     except ImportError as exc:
-        return _Summary({"ok": False, "error": f"PyTorch is not installed here: {exc}"})
+        return {"ok": False, "error": f"PyTorch is not installed here: {exc}"}
     requested = os.environ.get("TUTOR_DEVICE", "auto")
     error = device_unavailable_reason(requested)
     if error:
-        return _Summary({"ok": False, "error": error, "torch_version": torch.__version__})
+        return {"ok": False, "error": error, "torch_version": torch.__version__}
     device = tutor_device()
     if device.type != "cpu" and device.index is None:
         device = torch.device(device.type, torch.accelerator.current_device_index())
-    return _Summary({"ok": True, "device": str(device), "torch_version": torch.__version__})
+    return {"ok": True, "device": str(device), "torch_version": torch.__version__}
 
 
 def device_unavailable_reason(requested: str) -> str | None:
@@ -497,12 +509,12 @@ def _summarize_module(name: str, module: Any) -> dict[str, Any]:
     }
 
 
-def namespace_summary() -> _Summary:
-    """``inspect_namespace`` over the session's own namespace, for ``user_expressions``."""
+def namespace_summary() -> list[dict]:
+    """``inspect_namespace`` over the session's own namespace."""
     from IPython import get_ipython
 
     shell = get_ipython()
-    return _Summary(inspect_namespace(shell.user_ns, shell.user_ns_hidden))
+    return inspect_namespace(shell.user_ns, shell.user_ns_hidden)
 
 
 def install(shell: Any) -> None:

@@ -329,11 +329,15 @@ def _parse_front_matter(path: Path, text: str) -> tuple[dict, int]:
     """The front matter as a dict, and the 0-based index of the first body line."""
     lines = _lines(text)
     if not lines or lines[0].strip() != "---":
-        raise LessonError(path, 1, "missing front matter: start the file with '---', title: ..., '---'")
+        raise LessonError(
+            path, 1, "missing front matter: start the file with '---', title: ..., '---'"
+        )
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
     except StopIteration:
-        raise LessonError(path, 1, "front matter is not closed: add a '---' line after it") from None
+        raise LessonError(
+            path, 1, "front matter is not closed: add a '---' line after it"
+        ) from None
     try:
         meta = yaml.safe_load("\n".join(lines[1:end]))
     except yaml.YAMLError as exc:
@@ -408,7 +412,9 @@ def _parse_body(path: Path, body: str, offset: int) -> tuple[str, list[Step]]:
         elif token.type == "fence" and token.map:
             start, end = token.map
             _check_fence_closed(path, token.content, token.markup, start, end, offset)
-            fences.append((start, end, _fence_block(path, token.info, token.content, start + offset + 1)))
+            fences.append(
+                (start, end, _fence_block(path, token.info, token.content, start + offset + 1))
+            )
     boundaries = [line for line, _ in headings] + [len(lines)]
     for start, _, block in fences:
         if block is not None and start < boundaries[0]:
@@ -420,7 +426,7 @@ def _parse_body(path: Path, body: str, offset: int) -> tuple[str, list[Step]]:
             )
     intro = _prose(lines, 0, boundaries[0], fences)
     steps = []
-    for (start, title), end in zip(headings, boundaries[1:]):
+    for (start, title), end in zip(headings, boundaries[1:], strict=True):
         step_line = start + offset + 1
         blocks = tuple(block for s, _, block in fences if block and start <= s < end)
         prose = _prose(lines, start + 1, end, fences)
@@ -433,7 +439,9 @@ def _parse_body(path: Path, body: str, offset: int) -> tuple[str, list[Step]]:
     return intro, steps
 
 
-def _check_fence_closed(path: Path, token_content: str, markup: str, start: int, end: int, offset: int) -> None:
+def _check_fence_closed(
+    path: Path, token_content: str, markup: str, start: int, end: int, offset: int
+) -> None:
     """A fence markdown-it left open runs to the end: its content has no room for a closing line."""
     if token_content.count("\n") > end - start - 2:
         raise LessonError(path, start + offset + 1, f"code fence {markup} is never closed")
@@ -464,7 +472,9 @@ def _check_exercise_pair(path: Path, line: int, title: str, blocks: Iterable[Blo
         raise LessonError(path, line, f"step {title!r} has no {missing} block to pair with")
 
 
-def _prose(lines: list[str], start: int, end: int, fences: list[tuple[int, int, Block | None]]) -> str:
+def _prose(
+    lines: list[str], start: int, end: int, fences: list[tuple[int, int, Block | None]]
+) -> str:
     """The Markdown of lines [start, end) without the fences that tutor runs or hides."""
     skipped = {i for s, e, block in fences if block is not None for i in range(s, e)}
     kept = [lines[i] for i in range(start, end) if i not in skipped]

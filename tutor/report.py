@@ -89,7 +89,9 @@ def to_junit(report: RunReport) -> ET.Element:
             skipped=str(sum(s.status is StepStatus.SKIPPED for s in result.steps)),
             time=f"{result.duration_s:.3f}",
         )
-        ET.SubElement(ET.SubElement(suite, "properties"), "property", name="device", value=report.device)
+        ET.SubElement(
+            ET.SubElement(suite, "properties"), "property", name="device", value=report.device
+        )
         for step in result.steps:
             case = ET.SubElement(
                 suite,
@@ -109,11 +111,19 @@ def to_junit(report: RunReport) -> ET.Element:
                 ET.SubElement(case, "skipped", message=result.reason or "skipped")
     if report.lesson_errors:
         suite = ET.SubElement(
-            root, "testsuite", name="lesson-files", tests=str(len(report.lesson_errors)),
-            failures="0", errors=str(len(report.lesson_errors)), skipped="0", time="0",
+            root,
+            "testsuite",
+            name="lesson-files",
+            tests=str(len(report.lesson_errors)),
+            failures="0",
+            errors=str(len(report.lesson_errors)),
+            skipped="0",
+            time="0",
         )
         for error in report.lesson_errors:
-            case = ET.SubElement(suite, "testcase", classname="tutor.lesson-files", name=str(error.path))
+            case = ET.SubElement(
+                suite, "testcase", classname="tutor.lesson-files", name=str(error.path)
+            )
             ET.SubElement(case, "error", type="LessonError", message=str(error))
     return root
 
@@ -139,4 +149,7 @@ def write_json(report: RunReport, path: Path) -> None:
 def write_junit(report: RunReport, path: Path) -> None:
     tree = to_junit(report)
     ET.indent(tree)
-    write_atomically(path, '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(tree, encoding="unicode") + "\n")
+    write_atomically(
+        path,
+        '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(tree, encoding="unicode") + "\n",
+    )

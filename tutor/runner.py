@@ -306,7 +306,8 @@ class Runner:
             info = ErrorInfo("Error", finished.reason)
         if block.kind is BlockKind.CHECK and info.type == "AssertionError":
             info = ErrorInfo(
-                "CheckFailed", info.message or "a check failed (its assert has no message)",
+                "CheckFailed",
+                info.message or "a check failed (its assert has no message)",
                 info.traceback,
             )
         hints = [hint_for(info.type, info.message) or "", step.hint]
@@ -364,9 +365,7 @@ class Runner:
             for index, step in enumerate(lesson.steps):
                 if result.status is StepStatus.FAILED:
                     result.steps.append(
-                        StepResult(
-                            lesson.id, index, step.title, StepStatus.SKIPPED
-                        )
+                        StepResult(lesson.id, index, step.title, StepStatus.SKIPPED)
                     )
                     continue
                 async for event in self.run_step(lesson, index):
@@ -383,9 +382,7 @@ class Runner:
         """Run lessons in order; one whose requirement failed here is skipped."""
         failed: set[str] = set()
         for lesson in lessons:
-            blocked = [
-                r.id for r in self.lessons.requirements(lesson) if r.id in failed
-            ]
+            blocked = [r.id for r in self.lessons.requirements(lesson) if r.id in failed]
             if blocked:
                 failed.add(lesson.id)
                 yield LessonStarted(lesson)
@@ -393,7 +390,10 @@ class Runner:
                     LessonResult(
                         lesson,
                         StepStatus.SKIPPED,
-                        [StepResult(lesson.id, i, s.title, StepStatus.SKIPPED) for i, s in enumerate(lesson.steps)],
+                        [
+                            StepResult(lesson.id, i, s.title, StepStatus.SKIPPED)
+                            for i, s in enumerate(lesson.steps)
+                        ],
                         reason=f"requires {blocked[0]!r}, which failed",
                     )
                 )

@@ -40,7 +40,7 @@ from tutor.session.events import (
 )
 
 BOOTSTRAP = "import tutor.kernel_side as __tutor__\n__tutor__.install(get_ipython())"
-SUMMARY_EXPRESSION = "__tutor__.run_summary()"
+SUMMARY_EXPRESSION = "__tutor__.as_json(__tutor__.run_summary())"
 WATCH_INTERVAL_S = 0.2
 REPLY_GRACE_S = 1.0
 """How long to wait for the kernel's idle status once its reply is in (it may be dropped)."""
@@ -76,7 +76,9 @@ def describe_exit(returncode: int | None) -> str:
         return "the Python session stopped responding"
     if returncode < 0:
         signum = -returncode
-        name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else signum
+        name = (
+            signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else signum
+        )
         if signum == signal.SIGKILL:
             return (
                 f"the Python session was killed ({name}), most often because the machine "
@@ -122,9 +124,7 @@ class KernelSession:
         self._set_state(KernelState.STARTING)
         self.death_reason = ""
         self._dir = Path(tempfile.mkdtemp(prefix="tutor-session-"))  # mode 0700
-        km = _TutorKernelManager(
-            transport="ipc", connection_file=str(self._dir / "kernel.json")
-        )
+        km = _TutorKernelManager(transport="ipc", connection_file=str(self._dir / "kernel.json"))
         km.shutdown_wait_time = 3.0
         env = {**os.environ, "TUTOR_KERNEL": "1", "TUTOR_DEVICE": self.device}
         env.pop("PYTHONSTARTUP", None)
@@ -147,7 +147,8 @@ class KernelSession:
             content = reply["content"]
             await self.shutdown()
             raise SessionError(
-                f"could not set up the Python session: {content.get('ename')}: {content.get('evalue')}"
+                "could not set up the Python session: "
+                f"{content.get('ename')}: {content.get('evalue')}"
             )
         self._set_state(KernelState.IDLE)
 
@@ -259,7 +260,9 @@ class KernelSession:
                         return
             reply = reply_future.result()["content"]
             if reply["status"] == "error" and not error_seen:
-                yield Error(reply.get("ename", ""), reply.get("evalue", ""), reply.get("traceback", []))
+                yield Error(
+                    reply.get("ename", ""), reply.get("evalue", ""), reply.get("traceback", [])
+                )
             async for event in self._summary_events(reply, seen_plots):
                 yield event
             yield self._finished(reply, time.monotonic() - started, timeout)
@@ -289,10 +292,10 @@ class KernelSession:
         """The authoritative record of the run: its whole history and any plot not yet seen."""
         if reply["status"] == "ok":
             summary = reply.get("user_expressions", {}).get("summary", {})
-            data = summary.get("data", {}).get("application/json")
+            data = (summary.get("data", {}).get("application/json") or {}).get("value")
         else:
             try:
-                data = await self.evaluate(SUMMARY_EXPRESSION)
+                data = await self.evaluate("__tutor__.run_summary()")
             except SessionError:
                 data = None
         if not data:
@@ -330,14 +333,17 @@ class KernelSession:
 
     # -- queries ----------------------------------------------------------
     async def evaluate(self, expression: str, timeout: float = 60.0) -> Any:
-        """Evaluate an expression silently in the kernel; return its JSON value."""
+        """Evaluate an expression silently in the kernel; its value must be JSON-able."""
         if self.state not in (KernelState.IDLE, KernelState.BUSY):
             raise SessionError(self.death_reason or f"the Python session is {self.state.value}")
-        reply = await self._request("", silent=True, timeout=timeout, expressions={"value": expression})
+        wrapped = f"__tutor__.as_json({expression})"
+        reply = await self._request(
+            "", silent=True, timeout=timeout, expressions={"value": wrapped}
+        )
         value = reply["content"].get("user_expressions", {}).get("value", {})
         if value.get("status") != "ok":
             raise SessionError(f"{expression}: {value.get('ename')}: {value.get('evalue')}")
-        return value["data"].get("application/json")
+        return value["data"]["application/json"]["value"]
 
     async def inspect(self) -> list[dict[str, Any]]:
         """Summaries of the namespace's tensors, parameters, modules and optimizers."""

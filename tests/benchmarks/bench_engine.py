@@ -1,0 +1,190 @@
+"""Engine performance, measured side by side in one run; prints figures and ratios.
+
+    python tests/benchmarks/bench_engine.py [--rounds N]
+
+1. a no-op step on a warm session vs a bare jupyter_client execute;
+2. ``--headless`` over all bundled lessons vs the same code as one plain script;
+3. a 5,000-epoch training loop that records its losses every epoch, in a list
+   or with ``track()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_client import AsyncKernelManager
+
+from tutor.lessons import BlockKind, bundled_lessons_dir, load_lessons
+from tutor.session import History, KernelSession
+from tutor.session.kernel import _TutorKernelManager
+
+TRAINING_LOOP = """
+import time, torch
+from torch import nn
+torch.manual_seed(42)
+X = torch.arange(0, 1, 0.02).unsqueeze(dim=1); y = 0.7 * X + 0.3
+model = nn.Linear(1, 1); loss_fn = nn.L1Loss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+records = []
+started = time.perf_counter()
+for epoch in range(5000):
+    model.train()
+    loss = loss_fn(model(X[:40]), y[:40])
+    optimizer.zero_grad(); loss.backward(); optimizer.step()
+    model.eval()
+    with torch.inference_mode():
+        test_loss = loss_fn(model(X[40:]), y[40:])
+    {track}
+elapsed = time.perf_counter() - started
+"""
+
+
+async def bare_client_round_trips(rounds: int) -> list[float]:
+    directory = tempfile.mkdtemp(prefix="tutor-bench-")
+    km: AsyncKernelManager = _TutorKernelManager(
+        transport="ipc", connection_file=os.path.join(directory, "kernel.json")
+    )
+    await km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    await kc.wait_for_ready(timeout=60)
+    times = []
+    try:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            await kc.execute_interactive("pass", output_hook=lambda msg: None, timeout=30)
+            times.append(time.perf_counter() - started)
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+    return times
+
+
+async def session_round_trips(rounds: int) -> list[float]:
+    session = KernelSession()
+    await session.start()
+    times = []
+    try:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            async for _event in session.run("pass"):
+                pass
+            times.append(time.perf_counter() - started)
+    finally:
+        await session.shutdown()
+    return times
+
+
+async def track_overhead(rounds: int) -> tuple[list[float], list[float], int]:
+    session = KernelSession()
+    await session.start()
+    plain, tracked, rows = [], [], 0
+    try:
+        for _ in range(rounds):
+            for code, sink in (
+                (
+                    TRAINING_LOOP.format(
+                        track="records.append(dict(epoch=epoch, train_loss=loss.item(), "
+                        "test_loss=test_loss.item()))"
+                    ),
+                    plain,
+                ),
+                (
+                    TRAINING_LOOP.format(
+                        track="track(epoch=epoch, train_loss=loss.item(), "
+                        "test_loss=test_loss.item())"
+                    ),
+                    tracked,
+                ),
+            ):
+                async for event in session.run(code):
+                    if isinstance(event, History):
+                        rows = len(event.rows)
+                sink.append(await session.evaluate("elapsed"))
+    finally:
+        await session.shutdown()
+    return plain, tracked, rows
+
+
+def lessons_as_script() -> str:
+    """Every block headless runs, in order, as one plain Python script."""
+    lessons = load_lessons(bundled_lessons_dir())
+    parts = ["from tutor.kernel_side import *\n"]
+    for lesson in lessons.lessons:
+        for step in lesson.steps:
+            if step.is_exercise:
+                starter = [step.exercise.text, *(c.text for c in step.checks)]  # type: ignore[union-attr]
+                parts.append(
+                    f"try:\n    exec({chr(10).join(starter)!r})\nexcept Exception:\n    pass\n"
+                )
+            for block in step.runnable_blocks():
+                if block.kind is not BlockKind.HINT:
+                    parts.append(block.text)
+    return "\n".join(parts)
+
+
+def wall(command: list[str], cwd: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+    )
+    return time.perf_counter() - started
+
+
+def headless_vs_script(rounds: int) -> tuple[list[float], list[float], list[float]]:
+    script_times, headless_times, quiet_times = [], [], []
+    with tempfile.TemporaryDirectory() as work:
+        script = Path(work) / "lessons_script.py"
+        script.write_text(lessons_as_script())
+        for _ in range(rounds):
+            script_times.append(wall([sys.executable, str(script)], work))
+            headless_times.append(wall([sys.executable, "-m", "tutor", "--headless"], work))
+            quiet_times.append(wall([sys.executable, "-m", "tutor", "--headless", "-q"], work))
+    return script_times, headless_times, quiet_times
+
+
+def median_ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.2f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="repeats of the slow measurements")
+    args = parser.parse_args()
+
+    bare = asyncio.run(bare_client_round_trips(300))
+    ours = asyncio.run(session_round_trips(300))
+    print("1. no-op step round trip on a warm session (median of 300)")
+    print(f"   bare jupyter_client execute_interactive: {median_ms(bare)}")
+    print(f"   tutor Session.run:                       {median_ms(ours)}")
+    print(f"   ratio: {statistics.median(ours) / statistics.median(bare):.2f}x (goal <= 1.5x)")
+
+    plain, tracked, rows = asyncio.run(track_overhead(args.rounds))
+    overhead = statistics.median(tracked) / statistics.median(plain) - 1
+    print(f"2. 5,000-epoch training loop, median of {args.rounds}")
+    print(f"   appending to a list: {median_ms(plain)}   track(): {median_ms(tracked)}")
+    print(f"   overhead: {overhead * 100:+.1f}% (goal <= 10%); rows in history: {rows} of 5000")
+
+    script, headless, quiet = headless_vs_script(args.rounds)
+    print(f"3. all bundled lessons, wall time, median of {args.rounds}")
+    print(f"   one plain Python script:  {statistics.median(script):.2f} s")
+    print(
+        f"   tutor --headless:         {statistics.median(headless):.2f} s "
+        f"(ratio {statistics.median(headless) / statistics.median(script):.2f}x, goal <= 1.3x)"
+    )
+    print(
+        f"   tutor --headless --quiet: {statistics.median(quiet):.2f} s "
+        f"(ratio {statistics.median(quiet) / statistics.median(script):.2f}x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
