@@ -29,6 +29,7 @@ from tutor.lessons import Lesson, LessonSet
 from tutor.report import RunReport, write_json, write_junit
 from tutor.runner import (
     LessonFinished,
+    LessonResult,
     LessonStarted,
     Runner,
     StepEvent,
@@ -112,16 +113,40 @@ async def _run(options: HeadlessOptions, console: Console, report: RunReport) ->
         )
         runner = Runner(session, options.lessons, timeout=options.timeout, verify_exercises=True)
         view = _ConsoleView(console, options.quiet)
-        with view.progress:
-            async for event in runner.run_lessons(options.selected):
-                view.show(event)
-                if isinstance(event, LessonFinished):
-                    report.lessons.append(event.result)
+        current: LessonResult | None = None
+        try:
+            with view.progress:
+                async for event in runner.run_lessons(options.selected):
+                    view.show(event)
+                    if isinstance(event, LessonStarted):
+                        current = LessonResult(event.lesson, StepStatus.PASSED)
+                    elif isinstance(event, StepFinished) and current and not event.replay:
+                        current.steps.append(event.result)
+                    elif isinstance(event, LessonFinished):
+                        report.lessons.append(event.result)
+                        current = None
+        except asyncio.CancelledError:
+            if current is not None:
+                report.lessons.append(_interrupted(current))
+            raise
     finally:
         report.duration_s = time.monotonic() - started
         await session.shutdown()
     _print_summary(console, report)
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _interrupted(partial: LessonResult) -> LessonResult:
+    """The lesson that was running when Ctrl+C came: its finished steps, the rest skipped."""
+    done = {step.index for step in partial.steps}
+    partial.steps += [
+        StepResult(partial.lesson.id, i, step.title, StepStatus.SKIPPED)
+        for i, step in enumerate(partial.lesson.steps)
+        if i not in done
+    ]
+    partial.status = StepStatus.FAILED
+    partial.reason = "interrupted with Ctrl+C"
+    return partial
 
 
 class _ConsoleView:
@@ -197,7 +222,8 @@ def metrics_table(rows: list[dict[str, float]], limit: int = TABLE_ROWS) -> Tabl
         else None
     )
     caption = f"{len(rows)} rows" + (f", best {best_column} marked ★" if best is not None else "")
-    table = Table(caption=caption, caption_justify="left", show_edge=False, pad_edge=False)
+    table = Table(show_edge=False, pad_edge=False, min_width=len(caption))
+    table.caption, table.caption_justify = caption, "left"
     for column in columns:
         table.add_column(column, justify="right")
     table.add_column("")

@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec
@@ -112,6 +112,7 @@ class KernelSession:
         self._km: _TutorKernelManager | None = None
         self._kc: Any = None
         self._dir: Path | None = None
+        self._log: BinaryIO | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._iopub: dict[str, asyncio.Queue[Any]] = {}
         self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -129,8 +130,11 @@ class KernelSession:
         env = {**os.environ, "TUTOR_KERNEL": "1", "TUTOR_DEVICE": self.device}
         env.pop("PYTHONSTARTUP", None)
         self._km = km
+        # The kernel's own log (not lesson output, which comes as messages) must not
+        # write over the app's screen; it goes to a file beside the connection file.
+        self._log = open(self._dir / "kernel.log", "wb")  # noqa: SIM115 - closed in _stop_kernel
         try:
-            await km.start_kernel(cwd=str(self.cwd), env=env)
+            await km.start_kernel(cwd=str(self.cwd), env=env, stdout=self._log, stderr=self._log)
             self._kc = km.client()
             self._kc.start_channels()
             await self._kc.wait_for_ready(timeout=self.startup_timeout)
@@ -420,6 +424,7 @@ class KernelSession:
                 future.exception()  # retrieved: a run that was abandoned never awaits it
 
     async def _stop_kernel(self, reason: str) -> None:
+        busy = self.state is KernelState.BUSY
         self._abandon_requests(reason)
         for task in self._tasks:
             task.cancel()
@@ -433,7 +438,7 @@ class KernelSession:
         if km is not None:
             pid = getattr(getattr(km.provisioner, "process", None), "pid", None)
             with contextlib.suppress(Exception):
-                if await km.is_alive():
+                if not busy and await km.is_alive():
                     await asyncio.wait_for(km.shutdown_kernel(now=False), km.shutdown_wait_time + 2)
             with contextlib.suppress(Exception):
                 await km.shutdown_kernel(now=True)
@@ -441,6 +446,9 @@ class KernelSession:
                 _kill_process_group(pid)
             with contextlib.suppress(Exception):
                 await km.cleanup_resources()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
