@@ -159,7 +159,7 @@ class LessonSet:
 
 def bundled_lessons_dir() -> Path:
     """The lessons shipped with tutor: inside the installed package, or the source tree's."""
-    packaged = Path(str(files("tutor"))) / "lessons"
+    packaged = Path(str(files("tutor"))) / "bundled_lessons"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "lessons"

@@ -272,11 +272,19 @@ class KernelSession:
             yield self._finished(reply, time.monotonic() - started, timeout)
         finally:
             self._iopub.pop(msg_id, None)
-            self._replies.pop(msg_id, None)
-            if self._running == msg_id:
-                self._running = None
-                if self.state is KernelState.BUSY:
-                    self._set_state(KernelState.IDLE)
+            if reply_future.done():
+                self._settle(msg_id)
+            else:
+                # Abandoned mid-run: the kernel stays busy until its reply comes.
+                reply_future.add_done_callback(lambda _: self._settle(msg_id))
+
+    def _settle(self, msg_id: str) -> None:
+        """A run's reply is in: forget it, and the kernel is idle again."""
+        self._replies.pop(msg_id, None)
+        if self._running == msg_id:
+            self._running = None
+            if self.state is KernelState.BUSY:
+                self._set_state(KernelState.IDLE)
 
     def _finished(self, reply: dict[str, Any], duration: float, timeout: float | None) -> Finished:
         if reply["status"] == "ok":
