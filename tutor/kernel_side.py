@@ -230,7 +230,13 @@ def track(**metrics: Any) -> None:
     """
     if not metrics:
         raise TypeError("track() needs at least one named value, e.g. track(epoch=0, loss=0.5)")
-    _recorder.add_row({name: _to_float(value, name) for name, value in metrics.items()})
+    # Plain floats (what loss.item() returns) skip the conversion: this runs every epoch.
+    _recorder.add_row(
+        {
+            name: value if type(value) is float else _to_float(value, name)
+            for name, value in metrics.items()
+        }
+    )
 
 
 def history() -> list[dict[str, float]]:

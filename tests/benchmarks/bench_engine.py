@@ -115,9 +115,12 @@ async def track_overhead(rounds: int) -> tuple[list[float], list[float], int]:
 
 
 def lessons_as_script() -> str:
-    """Every block headless runs, in order, as one plain Python script."""
+    """Every block headless runs, in order, as one plain Python script.
+
+    Each block starts a new run, as each cell does in the session.
+    """
     lessons = load_lessons(bundled_lessons_dir())
-    parts = ["from tutor.kernel_side import *\n"]
+    parts = ["from tutor.kernel_side import *\nfrom tutor.kernel_side import _recorder\n"]
     for lesson in lessons.lessons:
         for step in lesson.steps:
             if step.is_exercise:
@@ -127,7 +130,7 @@ def lessons_as_script() -> str:
                 )
             for block in step.runnable_blocks():
                 if block.kind is not BlockKind.HINT:
-                    parts.append(block.text)
+                    parts += ["_recorder.start_run()", block.text]
     return "\n".join(parts)
 
 

@@ -63,7 +63,14 @@ class _TutorKernelManager(AsyncKernelManager):
     @property
     def kernel_spec(self) -> KernelSpec:
         return KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            argv=[
+                sys.executable,
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                "{connection_file}",
+                "--HistoryManager.enabled=False",
+            ],
             display_name="tutor",
             language="python",
             interrupt_mode="signal",
@@ -126,8 +133,13 @@ class KernelSession:
         self.death_reason = ""
         self._dir = Path(tempfile.mkdtemp(prefix="tutor-session-"))  # mode 0700
         km = _TutorKernelManager(transport="ipc", connection_file=str(self._dir / "kernel.json"))
-        km.shutdown_wait_time = 3.0
-        env = {**os.environ, "TUTOR_KERNEL": "1", "TUTOR_DEVICE": self.device}
+        env = {
+            **os.environ,
+            "TUTOR_KERNEL": "1",
+            "TUTOR_DEVICE": self.device,
+            # A private IPython profile: the user's startup files and history stay out.
+            "IPYTHONDIR": str(self._dir / "ipython"),
+        }
         env.pop("PYTHONSTARTUP", None)
         self._km = km
         # The kernel's own log (not lesson output, which comes as messages) must not
@@ -432,7 +444,7 @@ class KernelSession:
                 future.exception()  # retrieved: a run that was abandoned never awaits it
 
     async def _stop_kernel(self, reason: str) -> None:
-        busy = self.state is KernelState.BUSY
+        """Kill the kernel's process group at once: its namespace is being thrown away anyway."""
         self._abandon_requests(reason)
         for task in self._tasks:
             task.cancel()
@@ -445,15 +457,10 @@ class KernelSession:
             kc.stop_channels()
         if km is not None:
             pid = getattr(getattr(km.provisioner, "process", None), "pid", None)
-            with contextlib.suppress(Exception):
-                if not busy and await km.is_alive():
-                    await asyncio.wait_for(km.shutdown_kernel(now=False), km.shutdown_wait_time + 2)
-            with contextlib.suppress(Exception):
-                await km.shutdown_kernel(now=True)
             if pid is not None:
                 _kill_process_group(pid)
             with contextlib.suppress(Exception):
-                await km.cleanup_resources()
+                await km.shutdown_kernel(now=True)
         if self._log is not None:
             self._log.close()
             self._log = None
