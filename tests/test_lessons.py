@@ -119,7 +119,11 @@ def test_good_course_loads_without_errors(course: LessonSet) -> None:
     assert [lesson.id for lesson in course.lessons] == ["data", "net", "loop"]
     assert [lesson.title for lesson in course.lessons] == ["Data", "Model", "Training loop"]
     assert [lesson.number for lesson in course.lessons] == [1, 2, 4]
-    assert [lesson.path.name for lesson in course.lessons] == ["01_data.md", "02_model.md", "04_loop.md"]
+    assert [lesson.path.name for lesson in course.lessons] == [
+        "01_data.md",
+        "02_model.md",
+        "04_loop.md",
+    ]
 
 
 def test_ids_and_requires(course: LessonSet) -> None:
@@ -258,7 +262,9 @@ def test_bom_and_crlf_keep_line_numbers(tmp_path: Path) -> None:
 @pytest.mark.parametrize("separator", ["\x0c", "\u2028", "\x85"], ids=["formfeed", "u2028", "nel"])
 def test_line_numbers_with_unusual_characters_in_prose(tmp_path: Path, separator: str) -> None:
     # Only "\n" ends a line for Markdown (and for editors); these characters are plain text.
-    text = lines("---", "title: T", "---", f"Intro {separator} text.", "## S", "```python", "x = 1", "```")
+    text = lines(
+        "---", "title: T", "---", f"Intro {separator} text.", "## S", "```python", "x = 1", "```"
+    )
     write(tmp_path, "01_a.md", text)
     loaded = load_lessons(tmp_path)
     assert loaded.errors == []
@@ -286,7 +292,11 @@ BAD_FILES = {
         6,
         "code fence ``` is never closed",
     ),
-    "unclosed tilde fence": (lines(*FM, "## S", "text", "~~~text", "shown"), 6, "code fence ~~~ is never closed"),
+    "unclosed tilde fence": (
+        lines(*FM, "## S", "text", "~~~text", "shown"),
+        6,
+        "code fence ~~~ is never closed",
+    ),
     "unclosed fence at the last line": (lines(*FM, "## S", "text", "```python"), 6, "never closed"),
     "unclosed fence, 4-space-indented backticks do not close it": (
         lines(*FM, "## S", "text", "```python", "x = 1", "    ```"),
@@ -295,9 +305,21 @@ BAD_FILES = {
     ),
     "front matter missing": (lines("# Title", "", "## S", "text"), 1, "missing front matter"),
     "front matter not closed": (lines("---", "title: T", "", "## S", "text"), 1, "not closed"),
-    "bad yaml": (lines("---", "title: T", "id: a", "requires: x: y", "---", "## S", "x"), 4, "bad front matter"),
-    "front matter a list": (lines("---", "- title", "- id", "---", "## S", "x"), 2, "expected 'key: value'"),
-    "front matter a scalar": (lines("---", "just words", "---", "## S", "x"), 2, "expected 'key: value'"),
+    "bad yaml": (
+        lines("---", "title: T", "id: a", "requires: x: y", "---", "## S", "x"),
+        4,
+        "bad front matter",
+    ),
+    "front matter a list": (
+        lines("---", "- title", "- id", "---", "## S", "x"),
+        2,
+        "expected 'key: value'",
+    ),
+    "front matter a scalar": (
+        lines("---", "just words", "---", "## S", "x"),
+        2,
+        "expected 'key: value'",
+    ),
     "missing title": (lines("---", "id: a", "---", "## S", "x"), 1, "missing title"),
     "empty front matter": (lines("---", "---", "## S", "x"), 1, "missing title"),
     "empty title": (lines("---", "id: a", "title:", "---", "## S", "x"), 3, "missing title"),
@@ -308,8 +330,16 @@ BAD_FILES = {
         "unknown front matter key 'require'",
     ),
     "bad id": (lines("---", "title: T", "id: bad id!", "---", "## S", "x"), 3, "bad id 'bad id!'"),
-    "id starting with a dash": (lines("---", "title: T", "", "id: -x", "---", "## S", "x"), 4, "bad id"),
-    "requires not ids": (lines("---", "title: T", "requires: {a: 1}", "---", "## S", "x"), 3, "requires must be"),
+    "id starting with a dash": (
+        lines("---", "title: T", "", "id: -x", "---", "## S", "x"),
+        4,
+        "bad id",
+    ),
+    "requires not ids": (
+        lines("---", "title: T", "requires: {a: 1}", "---", "## S", "x"),
+        3,
+        "requires must be",
+    ),
     "empty step": (lines(*FM, "## Empty", "", "## Next", "text"), 4, "empty step 'Empty'"),
     "empty last step": (lines(*FM, "## First", "text", "## Last", ""), 6, "empty step 'Last'"),
     "step heading without title": (lines(*FM, "##", "text"), 4, "no title"),
@@ -319,7 +349,16 @@ BAD_FILES = {
         "step 'Do it' has no exercise block",
     ),
     "exercise without solution": (
-        lines(*FM, "## Do it", "```python exercise", "a = ...", "```", "```python check", "assert a", "```"),
+        lines(
+            *FM,
+            "## Do it",
+            "```python exercise",
+            "a = ...",
+            "```",
+            "```python check",
+            "assert a",
+            "```",
+        ),
         4,
         "step 'Do it' has no solution block",
     ),
@@ -327,17 +366,36 @@ BAD_FILES = {
         lines(
             *FM,
             "## Do it",
-            "```python exercise", "a = ...", "```",
-            "```python solution", "a = 1", "```",
-            "```python exercise", "b = ...", "```",
-            "```python solution", "b = 1", "```",
+            "```python exercise",
+            "a = ...",
+            "```",
+            "```python solution",
+            "a = 1",
+            "```",
+            "```python exercise",
+            "b = ...",
+            "```",
+            "```python solution",
+            "b = 1",
+            "```",
         ),
         4,
         "more than one exercise",
     ),
     "two solutions": (
-        lines(*FM, "## S", "```python exercise", "a", "```", "```python solution", "a", "```",
-              "```python solution", "a", "```"),
+        lines(
+            *FM,
+            "## S",
+            "```python exercise",
+            "a",
+            "```",
+            "```python solution",
+            "a",
+            "```",
+            "```python solution",
+            "a",
+            "```",
+        ),
         4,
         "more than one",
     ),
@@ -356,7 +414,11 @@ BAD_FILES = {
     "only a ### heading": (lines(*FM, "### Not a step", "text"), 4, "no steps"),
     "empty file": ("", 1, "empty file"),
     "whitespace-only file": (" \n\n\t\n", 1, "empty file"),
-    "not utf-8 in the body": (b"---\ntitle: T\n---\n## S\ncaf\xe9\n", 5, "not UTF-8 text (byte 0xe9)"),
+    "not utf-8 in the body": (
+        b"---\ntitle: T\n---\n## S\ncaf\xe9\n",
+        5,
+        "not UTF-8 text (byte 0xe9)",
+    ),
     "not utf-8 in the front matter": (b"---\ntitle: Caf\xe9\n---\n## S\nx\n", 2, "not UTF-8"),
 }
 
@@ -375,7 +437,7 @@ def test_bad_file(tmp_path: Path, content: str | bytes, line: int, phrase: str) 
     assert str(loaded.errors[0]).startswith(f"{path}:{line}: ")
 
 
-# --------------------------------------------------------------------------- bad courses (several files)
+# ---------------------------------------------------------------- bad courses (several files)
 
 BROKEN = lines("---", "id: a", "---", "## S", "x")  # missing title, line 1
 
@@ -401,17 +463,24 @@ BAD_COURSES = {
         [("01_a.md", 4, "requires unknown lesson 'ghost'")],
     ),
     "circular a -> b -> a": (
-        {"01_a.md": simple("A", "requires: [b]"), "02_b.md": simple("B", "requires: [a]"),
-         "03_c.md": simple("C", "requires: []")},
+        {
+            "01_a.md": simple("A", "requires: [b]"),
+            "02_b.md": simple("B", "requires: [a]"),
+            "03_c.md": simple("C", "requires: []"),
+        },
         ["c"],
-        [("01_a.md", 3, "circular requires: a -> b -> a"),
-         ("02_b.md", 3, "circular requires: b -> a -> b")],
+        [
+            ("01_a.md", 3, "circular requires: a -> b -> a"),
+            ("02_b.md", 3, "circular requires: b -> a -> b"),
+        ],
     ),
     "circular through the default requires": (
         {"01_a.md": simple("A", "requires: [b]"), "02_b.md": simple("B")},
         [],
-        [("01_a.md", 3, "circular requires: a -> b -> a"),
-         ("02_b.md", 1, "circular requires: b -> a -> b")],
+        [
+            ("01_a.md", 3, "circular requires: a -> b -> a"),
+            ("02_b.md", 1, "circular requires: b -> a -> b"),
+        ],
     ),
     "self-require": (
         {"01_a.md": simple("A", "requires: a"), "02_ok.md": simple("Ok", "requires: []")},
@@ -419,11 +488,17 @@ BAD_COURSES = {
         [("01_a.md", 3, "circular requires: a -> a")],
     ),
     "requires a lesson in a cycle": (
-        {"01_a.md": simple("A", "requires: [b]"), "02_b.md": simple("B", "requires: [a]"),
-         "03_c.md": simple("C", "requires: [b]")},
+        {
+            "01_a.md": simple("A", "requires: [b]"),
+            "02_b.md": simple("B", "requires: [a]"),
+            "03_c.md": simple("C", "requires: [b]"),
+        },
         [],
-        [("01_a.md", 3, "circular requires"), ("02_b.md", 3, "circular requires"),
-         ("03_c.md", 3, "requires 'b', which cannot load")],
+        [
+            ("01_a.md", 3, "circular requires"),
+            ("02_b.md", 3, "circular requires"),
+            ("03_c.md", 3, "requires 'b', which cannot load"),
+        ],
     ),
     "default requires of a broken lesson": (
         {"01_a.md": BROKEN, "02_b.md": simple("B")},
@@ -431,11 +506,18 @@ BAD_COURSES = {
         [("01_a.md", 1, "missing title"), ("02_b.md", 1, "requires 'a', which cannot load")],
     ),
     "explicit requires of a broken lesson, transitively": (
-        {"01_a.md": BROKEN, "02_b.md": simple("B", "requires: [a]"), "03_c.md": simple("C", "requires: b"),
-         "04_d.md": simple("D", "requires: []")},
+        {
+            "01_a.md": BROKEN,
+            "02_b.md": simple("B", "requires: [a]"),
+            "03_c.md": simple("C", "requires: b"),
+            "04_d.md": simple("D", "requires: []"),
+        },
         ["d"],
-        [("01_a.md", 1, "missing title"), ("02_b.md", 3, "requires 'a', which cannot load"),
-         ("03_c.md", 3, "requires 'b', which cannot load")],
+        [
+            ("01_a.md", 1, "missing title"),
+            ("02_b.md", 3, "requires 'a', which cannot load"),
+            ("03_c.md", 3, "requires 'b', which cannot load"),
+        ],
     ),
 }
 
@@ -449,8 +531,10 @@ def test_bad_course(
     loaded = load_lessons(tmp_path)
     assert [lesson.id for lesson in loaded.lessons] == ids, located(loaded)
     got = sorted(located(loaded))
-    assert [(name, line) for name, line, _ in got] == [(name, line) for name, line, _ in sorted(errors)], got
-    for (_, _, message), (_, _, phrase) in zip(got, sorted(errors)):
+    assert [(name, line) for name, line, _ in got] == [
+        (name, line) for name, line, _ in sorted(errors)
+    ], got
+    for (_, _, message), (_, _, phrase) in zip(got, sorted(errors), strict=True):
         assert phrase in message
 
 
@@ -497,6 +581,7 @@ def test_requirements_are_transitive_in_course_order(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- directories
 
+
 def test_missing_directory_raises(tmp_path: Path) -> None:
     missing = tmp_path / "nope"
     with pytest.raises(LessonError) as raised:
@@ -512,7 +597,9 @@ def test_a_file_is_not_a_lessons_directory(tmp_path: Path) -> None:
     assert raised.value.path == path
 
 
-@pytest.mark.parametrize("names", [[], ["README.md", "notes.txt", "lesson.md"]], ids=["empty", "no-lesson-names"])
+@pytest.mark.parametrize(
+    "names", [[], ["README.md", "notes.txt", "lesson.md"]], ids=["empty", "no-lesson-names"]
+)
 def test_directory_without_lessons(tmp_path: Path, names: list[str]) -> None:
     for name in names:
         write(tmp_path, name, simple())
@@ -531,6 +618,7 @@ def test_lesson_error_str() -> None:
 
 
 # --------------------------------------------------------------------------- bundled lessons
+
 
 def test_bundled_lessons_dir_exists() -> None:
     assert bundled_lessons_dir().is_dir()

@@ -282,11 +282,11 @@ def failure_panel(lesson: Lesson, result: StepResult) -> Panel:
 
 def _print_summary(console: Console, report: RunReport) -> None:
     passed, failed, skipped = (report.count(s) for s in StepStatus)
-    lessons_failed = sum(r.status is StepStatus.FAILED for r in report.lessons)
+    lessons_passed = sum(r.status is StepStatus.PASSED for r in report.lessons)
     colour = "red" if failed or report.lesson_errors else "green"
     console.print()
     line = (
-        f"[bold {colour}]{len(report.lessons) - lessons_failed}/{len(report.lessons)} "
+        f"[bold {colour}]{lessons_passed}/{len(report.lessons)} "
         "lessons passed[/]"
         f" · steps: {passed} passed, {failed} failed, {skipped} skipped"
     )

@@ -297,7 +297,12 @@ class Runner:
         if finished.status is RunStatus.DEAD:
             info = ErrorInfo("SessionDied", finished.reason)
         elif finished.status is RunStatus.TIMEOUT:
-            info = ErrorInfo("Timeout", f"the step {finished.reason}")
+            restarted = "; it ignored two interrupts, so the session was restarted"
+            info = ErrorInfo(
+                "Timeout",
+                f"the step ran longer than {self.timeout:g} s"
+                + (restarted if finished.restarted else ""),
+            )
         elif finished.status is RunStatus.INTERRUPTED:
             info = ErrorInfo("KeyboardInterrupt", "interrupted")
         elif error is not None:
@@ -360,21 +365,19 @@ class Runner:
                     f"replaying {event.lesson.id!r} step {event.index + 1} "
                     f"({event.result.title}) failed"
                 )
+                event.result.title = f"replay of {event.lesson.id}: {event.result.title}"
                 result.steps.append(event.result)
-        if result.status is StepStatus.PASSED:
-            for index, step in enumerate(lesson.steps):
-                if result.status is StepStatus.FAILED:
-                    result.steps.append(
-                        StepResult(lesson.id, index, step.title, StepStatus.SKIPPED)
-                    )
-                    continue
-                async for event in self.run_step(lesson, index):
-                    yield event
-                    if isinstance(event, StepFinished):
-                        result.steps.append(event.result)
-                        if event.result.status is StepStatus.FAILED:
-                            result.status = StepStatus.FAILED
-                            result.reason = f"step {index + 1} ({step.title}) failed"
+        for index, step in enumerate(lesson.steps):
+            if result.status is StepStatus.FAILED:
+                result.steps.append(StepResult(lesson.id, index, step.title, StepStatus.SKIPPED))
+                continue
+            async for event in self.run_step(lesson, index):
+                yield event
+                if isinstance(event, StepFinished):
+                    result.steps.append(event.result)
+                    if event.result.status is StepStatus.FAILED:
+                        result.status = StepStatus.FAILED
+                        result.reason = f"step {index + 1} ({step.title}) failed"
         result.duration_s = time.monotonic() - started
         yield LessonFinished(result)
 

@@ -54,7 +54,7 @@ class _Gone:
 
 
 class _TutorKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel is always ``sys.executable -m ipykernel_launcher``.
+    """A kernel manager whose kernel is always tutor's own launcher on ``sys.executable``.
 
     A kernelspec named ``python3`` installed elsewhere may point at another
     interpreter; tutor's kernel must see the same packages as tutor.
@@ -66,7 +66,7 @@ class _TutorKernelManager(AsyncKernelManager):
             argv=[
                 sys.executable,
                 "-m",
-                "ipykernel_launcher",
+                "tutor.kernel_launcher",
                 "-f",
                 "{connection_file}",
                 "--HistoryManager.enabled=False",

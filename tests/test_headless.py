@@ -1,0 +1,398 @@
+"""``python -m tutor --headless`` (and the rest of the CLI) end to end, as a subprocess."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ANSI = re.compile(r"\x1b\[")
+TORCH_VERSION = importlib.metadata.version("torch")
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        return self.stdout + self.stderr
+
+
+def tutor(*args: str | Path, cwd: Path, timeout: float = 120, **env: str) -> Run:
+    environment = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
+    environment.pop("FORCE_COLOR", None)
+    environment.update(env)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "tutor", *map(str, args)],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=environment,
+        timeout=timeout,
+    )
+    return Run(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+
+
+# --------------------------------------------------------------------------- a mixed run
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory, write_lessons, lesson_md, step_md):
+    """One headless run over lessons that pass, fail, are skipped and time out."""
+    root = tmp_path_factory.mktemp("mixed")
+    lessons = write_lessons(
+        root / "lessons",
+        {
+            "01_good.md": lesson_md(
+                "Good lesson",
+                step_md(
+                    "Make x",
+                    "import torch\nx = torch.tensor(21.0)",
+                    check="assert x.item() == 21, 'x should be 21'",
+                ),
+                step_md(
+                    "Double it",
+                    exercise="y = None  # TODO: double x",
+                    solution="y = x * 2\nprint('y is', y.item())",
+                    check="assert y is not None and y.item() == 42, 'y should be 42'",
+                ),
+            ),
+            "02_bad.md": lesson_md(
+                "Bad lesson",
+                step_md(
+                    "Print then fail",
+                    "print('about to fail')\nraise ValueError('boom from the step')",
+                    hint="Try turning it off and on again.",
+                ),
+                step_md("Never runs", "never = 1"),
+            ),
+            "03_after.md": lesson_md("After bad", step_md("Blocked", "blocked = 1")),
+            "04_spin.md": lesson_md(
+                "Spin", step_md("Loop forever", "while True:\n    pass"), requires=[]
+            ),
+            "05_free.md": lesson_md(
+                "Free lesson",
+                step_md("Still runs", "free = 1", check="assert free == 1"),
+                requires=[],
+            ),
+        },
+    )
+    report, junit = root / "out" / "report.json", root / "out" / "junit.xml"
+    run = tutor(
+        "--headless",
+        "--lessons",
+        lessons,
+        "--timeout",
+        "2",
+        "--report-json",
+        report,
+        "--junit-xml",
+        junit,
+        cwd=root,
+    )
+    return run, report, junit, lessons
+
+
+def test_mixed_run_exits_1(mixed) -> None:
+    run, report, junit, _ = mixed
+    assert run.returncode == 1, run.text
+    assert report.exists() and junit.exists()
+    assert "Traceback (most recent call last)" not in run.stderr
+    # the infinite loop was stopped by --timeout 2, not by the test's own limit
+    assert run.seconds < 60
+
+
+def test_mixed_run_json_report(mixed) -> None:
+    _, report, _, _ = mixed
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["torch_version"] == TORCH_VERSION
+    assert data["device"] == "cpu"
+    assert data["lesson_errors"] == []
+    lessons = data["lessons"]
+    assert [lesson["id"] for lesson in lessons] == ["good", "bad", "after", "spin", "free"]
+    assert [lesson["status"] for lesson in lessons] == [
+        "passed",
+        "failed",
+        "skipped",
+        "failed",
+        "passed",
+    ]
+    for lesson in lessons:
+        assert set(lesson) >= {"id", "title", "status", "device", "duration_s", "steps"}
+        assert lesson["device"] == "cpu"
+        assert isinstance(lesson["duration_s"], (int, float))
+        for step in lesson["steps"]:
+            assert set(step) >= {"title", "status", "duration_s", "error"}
+            assert isinstance(step["duration_s"], (int, float))
+            if step["status"] == "failed":
+                assert set(step["error"]) == {"type", "message", "traceback"}
+            else:
+                assert step["error"] is None
+    by_id = {lesson["id"]: lesson for lesson in lessons}
+    assert by_id["good"]["title"] == "Good lesson"
+    assert [s["title"] for s in by_id["good"]["steps"]] == ["Make x", "Double it"]
+    bad_steps = by_id["bad"]["steps"]
+    assert [s["status"] for s in bad_steps] == ["failed", "skipped"]
+    error = bad_steps[0]["error"]
+    assert error["type"] == "ValueError"
+    assert error["message"] == "boom from the step"
+    assert "ValueError" in error["traceback"]
+    assert "\x1b[" not in error["traceback"]
+    assert [s["status"] for s in by_id["after"]["steps"]] == ["skipped"]
+    spin = by_id["spin"]["steps"][0]
+    assert spin["status"] == "failed"
+    assert spin["error"]["type"] == "Timeout"
+    assert 1.5 < spin["duration_s"] < 30
+    assert by_id["free"]["steps"][0]["status"] == "passed"
+
+
+def test_mixed_run_junit_xml(mixed) -> None:
+    _, _, junit, _ = mixed
+    root = ET.parse(junit).getroot()
+    assert root.tag == "testsuites"
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["good", "bad", "after", "spin", "free"]
+    cases = {s.get("name"): s.findall("testcase") for s in suites}
+    assert len(cases["good"]) == 2
+    assert all(c.find("failure") is None and c.find("skipped") is None for c in cases["good"])
+    bad_fail, bad_skip = cases["bad"]
+    failure = bad_fail.find("failure")
+    assert failure is not None
+    assert failure.get("type") == "ValueError"
+    assert failure.get("message") == "boom from the step"
+    assert "ValueError" in (failure.text or "")
+    assert bad_skip.find("skipped") is not None
+    assert cases["after"][0].find("skipped") is not None
+    assert cases["spin"][0].find("failure").get("type") == "Timeout"
+    assert root.get("tests") == "7"
+    assert root.get("failures") == "2"
+    assert root.get("skipped") == "2"
+    for suite in suites:
+        assert int(suite.get("tests")) == len(suite.findall("testcase"))
+        assert int(suite.get("failures")) == len(suite.findall("testcase/failure"))
+        assert int(suite.get("skipped")) == len(suite.findall("testcase/skipped"))
+
+
+def test_mixed_run_console_output(mixed) -> None:
+    run, _, _, _ = mixed
+    out = run.stdout
+    assert not ANSI.search(run.text), "ANSI escape codes in piped output with NO_COLOR=1"
+    assert re.search(r"^\s*✓ 1\. Make x", out, re.M), out
+    assert re.search(r"^\s*✓ 2\. Double it", out, re.M), out
+    assert re.search(r"^\s*✗ 1\. Print then fail", out, re.M), out
+    assert re.search(r"^\s*✗ 1\. Loop forever", out, re.M), out
+    assert re.search(r"^\s*✓ 1\. Still runs", out, re.M), out
+    # the summary names the device and the torch version
+    assert f"device cpu · torch {TORCH_VERSION}" in out
+    assert "steps: 3 passed, 2 failed, 2 skipped" in out
+    assert "✗ bad: step 1 (Print then fail) failed" in out
+    assert "✗ spin: step 1 (Loop forever) failed" in out
+    assert "- skipped: requires 'bad', which failed" in out
+
+
+def test_mixed_run_summary_counts_lessons(mixed) -> None:
+    """good and free passed; bad and spin failed; after was skipped, so it did not pass."""
+    run, _, _, _ = mixed
+    assert re.search(r"^\d+/5 lessons passed", run.stdout, re.M), run.stdout
+    assert "2/5 lessons passed" in run.stdout
+
+
+def test_mixed_run_failure_details(mixed) -> None:
+    run, _, _, lessons = mixed
+    out = run.stdout
+    start = out.index("Print then fail")
+    failure = out[start : out.index("Never runs") if "Never runs" in out else len(out)]
+    assert "ValueError: boom from the step" in failure
+    assert "raise ValueError('boom from the step')" in failure  # the code
+    assert "about to fail" in failure  # what the step printed before failing
+    assert "traceback:" in failure
+    assert "Try turning it off and on again." in failure  # the step's hint
+    assert f"{lessons / '02_bad.md'}:" in failure  # where the failing block is
+
+
+# --------------------------------------------------------------------------- other runs
+
+
+def test_all_pass_exits_0(tmp_path: Path, write_lessons, lesson_md, step_md) -> None:
+    lessons = write_lessons(
+        tmp_path / "lessons",
+        {
+            "01_only.md": lesson_md(
+                "Only",
+                step_md(
+                    "Train a bit",
+                    "for epoch in progress(range(3)):\n"
+                    "    track(epoch=epoch, loss=1 / (epoch + 1))",
+                    check="assert len(history()) == 3",
+                ),
+            )
+        },
+    )
+    run = tutor("--headless", "--lessons", lessons, cwd=tmp_path)
+    assert run.returncode == 0, run.text
+    assert "✓ 1. Train a bit" in run.stdout
+    assert "✗" not in run.stdout
+    assert "1/1 lessons passed" in run.stdout
+    assert "3 rows" in run.stdout  # the metrics table
+    assert not ANSI.search(run.text)
+    assert "Traceback" not in run.stderr
+
+
+def test_lesson_file_error_exits_2_and_good_lessons_run(
+    tmp_path: Path, write_lessons, lesson_md, step_md
+) -> None:
+    lessons = write_lessons(
+        tmp_path / "lessons",
+        {
+            "01_good.md": lesson_md("Good", step_md("Fine", "fine = 1")),
+            "02_broken.md": "no front matter here\n\n## Step\n\ntext\n",
+        },
+    )
+    report = tmp_path / "report.json"
+    run = tutor("--headless", "--lessons", lessons, "--report-json", report, cwd=tmp_path)
+    assert run.returncode == 2, run.text
+    assert "02_broken.md:1:" in run.stdout
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert [(lesson["id"], lesson["status"]) for lesson in data["lessons"]] == [("good", "passed")]
+    assert len(data["lesson_errors"]) == 1
+    assert data["lesson_errors"][0]["path"].endswith("02_broken.md")
+    assert data["lesson_errors"][0]["line"] == 1
+
+
+def test_single_lesson_replays_what_it_requires(
+    tmp_path: Path, write_lessons, lesson_md, step_md
+) -> None:
+    lessons = write_lessons(
+        tmp_path / "lessons",
+        {
+            "01_a.md": lesson_md("A", step_md("Define base", "base = 5\nprint('A ran')")),
+            "02_b.md": lesson_md(
+                "B", step_md("Use base", "result = base * 3", check="assert result == 15")
+            ),
+            "03_c.md": lesson_md("C", step_md("Not selected", "print('C ran')")),
+        },
+    )
+    report = tmp_path / "report.json"
+    run = tutor(
+        "--headless", "--lessons", lessons, "--lesson", "b", "--report-json", report, cwd=tmp_path
+    )
+    assert run.returncode == 0, run.text
+    assert "↻ a 1. Define base (replayed)" in run.stdout
+    assert "✓ 1. Use base" in run.stdout
+    assert "Not selected" not in run.stdout
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert [lesson["id"] for lesson in data["lessons"]] == ["b"]
+    assert [s["title"] for s in data["lessons"][0]["steps"]] == ["Use base"]
+
+
+def test_device_cuda_without_cuda_exits_2(tmp_path: Path, write_lessons, lesson_md, step_md):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the test is about one without")
+    lessons = write_lessons(
+        tmp_path / "lessons", {"01_a.md": lesson_md("A", step_md("Step", "a = 1"))}
+    )
+    run = tutor("--headless", "--lessons", lessons, "--device", "cuda", cwd=tmp_path)
+    assert run.returncode == 2, run.text
+    assert "'cuda' is not available" in run.text
+    assert "--device cpu" in run.text
+    assert "Traceback" not in run.stderr
+    assert "✓" not in run.stdout
+
+
+# --------------------------------------------------------------------------- usage errors
+
+
+@pytest.fixture
+def small_dir(tmp_path: Path, write_lessons, lesson_md, step_md) -> Path:
+    return write_lessons(
+        tmp_path / "lessons",
+        {
+            "01_a.md": lesson_md("A", step_md("Step", "a = 1")),
+            "02_b.md": lesson_md("B", step_md("Step", "b = a")),
+        },
+    )
+
+
+def test_unknown_lesson_exits_2(tmp_path: Path, small_dir: Path) -> None:
+    run = tutor("--headless", "--lessons", small_dir, "--lesson", "nope", cwd=tmp_path)
+    assert run.returncode == 2
+    assert "unknown lesson 'nope'" in run.stderr
+    assert "a, b" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_missing_lessons_dir_exits_2(tmp_path: Path) -> None:
+    run = tutor("--headless", "--lessons", tmp_path / "missing", cwd=tmp_path)
+    assert run.returncode == 2
+    assert "missing" in run.stderr
+    assert "no such lessons directory" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--headless", "--timeout", "abc"], "'abc' is not a number of seconds"),
+        (["--headless", "--timeout", "0"], "more than 0 seconds"),
+        (["--headless", "--device", "tpu"], "'tpu' is not one of"),
+        (["--headless", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+        (["--headless", "--check"], "not allowed with"),
+    ],
+)
+def test_bad_arguments_exit_2(tmp_path: Path, small_dir: Path, args, message) -> None:
+    run = tutor("--lessons", small_dir, *args, cwd=tmp_path)
+    assert run.returncode == 2, run.text
+    assert message in run.stderr
+    assert "usage: tutor" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_check_good_dir(tmp_path: Path, small_dir: Path) -> None:
+    run = tutor("--check", "--lessons", small_dir, cwd=tmp_path)
+    assert run.returncode == 0, run.text
+    assert "2 lessons, 2 steps: no problems" in run.stdout
+
+
+def test_check_bad_dir(tmp_path: Path, write_lessons, lesson_md, step_md) -> None:
+    bad = write_lessons(
+        tmp_path / "bad",
+        {
+            "01_ok.md": lesson_md("Ok", step_md("Step", "ok = 1")),
+            "02_tag.md": "---\ntitle: Tag\n---\n\n## Step\n\n```python chekc\nx = 1\n```\n",
+            "03_key.md": "---\ntitle: Key\nrequire: [ok]\n---\n\n## Step\n\ntext\n",
+        },
+    )
+    run = tutor("--check", "--lessons", bad, cwd=tmp_path)
+    assert run.returncode == 2, run.text
+    lines = run.stdout.splitlines()
+    assert f"{bad / '02_tag.md'}:7: unknown python block tag 'chekc'" in "\n".join(lines)
+    assert any(
+        line.startswith(f"{bad / '03_key.md'}:3: unknown front matter key") for line in lines
+    )
+    assert all(re.match(r"^.+:\d+: .+$", line) for line in lines), lines
+    assert "2 problem(s); 1 lesson(s) load cleanly" in run.stderr
+
+
+def test_app_without_a_terminal_exits_2(tmp_path: Path) -> None:
+    run = tutor(cwd=tmp_path, timeout=60)
+    assert run.returncode == 2, run.text
+    assert "--headless" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -1,0 +1,53 @@
+"""Hints for known mistakes (tutor/hints.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutor.hints import MISTAKES, hint_for
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m.error_type}: {m.prefix[:30]}")
+def test_each_mistake_matches_by_its_prefix(mistake) -> None:
+    assert mistake.hint.strip()
+    assert hint_for(mistake.error_type, mistake.prefix) == mistake.hint
+    message = mistake.prefix + " (and whatever this PyTorch version adds after it)"
+    assert hint_for(mistake.error_type, message) == mistake.hint
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m.error_type}: {m.prefix[:30]}")
+def test_a_different_error_type_gets_no_hint(mistake) -> None:
+    other = "KeyError" if mistake.error_type != "KeyError" else "IndexError"
+    assert hint_for(other, mistake.prefix) is None
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m.error_type}: {m.prefix[:30]}")
+def test_prefix_must_start_the_message(mistake) -> None:
+    assert hint_for(mistake.error_type, "Wrapped: " + mistake.prefix) is None
+    assert hint_for(mistake.error_type, mistake.prefix[:-1]) is None
+
+
+def test_dotted_type_name() -> None:
+    message = "Weights only load failed. This file can still be loaded ..."
+    unpickling = next(m for m in MISTAKES if m.error_type == "UnpicklingError")
+    assert hint_for("_pickle.UnpicklingError", message) == unpickling.hint
+    assert hint_for("pickle.UnpicklingError", message) == unpickling.hint
+    assert hint_for("UnpicklingError", message) == unpickling.hint
+    assert hint_for("_pickle.PicklingError", message) is None
+
+
+def test_real_messages() -> None:
+    shapes = "mat1 and mat2 shapes cannot be multiplied (1x40 and 1x1)"
+    assert "unsqueeze" in hint_for("RuntimeError", shapes)
+    assert "unsqueeze" in hint_for("torch.RuntimeError", shapes)
+    stdin = "raw_input was called, but this frontend does not support input requests."
+    assert "input()" in hint_for("StdinNotImplementedError", stdin)
+    assert hint_for("ValueError", "an unrelated message") is None
+    assert hint_for("RuntimeError", "") is None
+    assert hint_for("", "") is None
+
+
+def test_mistakes_are_distinct() -> None:
+    keys = [(m.error_type, m.prefix) for m in MISTAKES]
+    assert len(keys) == len(set(keys))
+    assert all("." not in m.error_type for m in MISTAKES)

@@ -1,0 +1,76 @@
+"""tutor's command line stays light: no Textual and no torch in tutor's own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+
+def run_python(code: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def test_importing_tutor_does_not_import_textual_or_torch(tmp_path: Path) -> None:
+    done = run_python(
+        """
+        import json, sys
+        import tutor.cli, tutor.headless, tutor.runner, tutor.lessons, tutor.session
+        import tutor.kernel_side, tutor.report, tutor.hints
+        print(json.dumps({
+            "textual": sorted(m for m in sys.modules if m.split(".")[0] == "textual"),
+            "torch": sorted(m for m in sys.modules if m.split(".")[0] == "torch"),
+        }))
+        """,
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded == {"textual": [], "torch": []}
+
+
+def test_headless_run_keeps_torch_in_the_kernel(
+    tmp_path: Path, write_lessons, lesson_md, step_md
+) -> None:
+    lessons = write_lessons(
+        tmp_path / "lessons",
+        {
+            "01_torch.md": lesson_md(
+                "Torch in the kernel",
+                step_md(
+                    "Use torch",
+                    "import torch\nt = torch.ones(3)\nprint('sum', t.sum().item())",
+                    check="assert t.sum().item() == 3",
+                ),
+            )
+        },
+    )
+    result = tmp_path / "result.json"
+    done = run_python(
+        f"""
+        import json, sys
+        import tutor.cli
+        code = tutor.cli.main(["--headless", "--lessons", {str(lessons)!r}])
+        with open({str(result)!r}, "w") as handle:
+            json.dump({{
+                "code": code,
+                "textual": "textual" in sys.modules,
+                "torch": "torch" in sys.modules,
+            }}, handle)
+        """,
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "✓ 1. Use torch" in done.stdout
+    assert json.loads(result.read_text()) == {"code": 0, "textual": False, "torch": False}

@@ -1,0 +1,354 @@
+"""The helpers that live inside the session (tutor/kernel_side.py), called directly."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from tutor import kernel_side
+from tutor.kernel_side import (
+    describe_device,
+    device_unavailable_reason,
+    format_rows_as_text,
+    history,
+    inspect_namespace,
+    render_plot_text,
+    summarize_tensor,
+    track,
+    tutor_device,
+)
+
+ANSI = re.compile(r"\x1b\[")
+
+
+@pytest.fixture(autouse=True)
+def fresh_recorder(monkeypatch: pytest.MonkeyPatch) -> kernel_side._Recorder:
+    """Each test records into its own history, outside any tutor kernel."""
+    monkeypatch.delenv("TUTOR_KERNEL", raising=False)
+    recorder = kernel_side._Recorder()
+    monkeypatch.setattr(kernel_side, "_recorder", recorder)
+    return recorder
+
+
+# --------------------------------------------------------------------------- summarize_tensor
+
+
+def test_summarize_tensor_counts_nan_and_inf_and_skips_them_in_stats() -> None:
+    t = torch.tensor([1.0, float("nan"), float("inf"), -float("inf"), 3.0, float("nan")])
+    entry = summarize_tensor("t", t)
+    assert entry["name"] == "t"
+    assert entry["kind"] == "tensor"
+    assert entry["type"] == "Tensor"
+    assert entry["shape"] == [6]
+    assert entry["dtype"] == "float32"
+    assert entry["device"] == "cpu"
+    assert entry["nan"] == 2
+    assert entry["inf"] == 2
+    assert entry["min"] == 1.0
+    assert entry["max"] == 3.0
+    assert entry["mean"] == pytest.approx(2.0)
+    assert entry["bytes"] == 24
+
+
+def test_summarize_tensor_all_nan_has_no_stats() -> None:
+    entry = summarize_tensor("t", torch.full((3,), float("nan"), dtype=torch.float64))
+    assert entry["nan"] == 3
+    assert entry["inf"] == 0
+    assert entry["min"] is None and entry["max"] is None and entry["mean"] is None
+    assert entry["dtype"] == "float64"
+    assert entry["bytes"] == 24
+
+
+def test_summarize_empty_tensor() -> None:
+    entry = summarize_tensor("empty", torch.empty(0, 4))
+    assert entry["shape"] == [0, 4]
+    assert entry["bytes"] == 0
+    assert entry["min"] is None and entry["nan"] is None
+
+
+def test_summarize_bool_tensor() -> None:
+    entry = summarize_tensor("mask", torch.tensor([True, False, True, True]))
+    assert entry["dtype"] == "bool"
+    assert entry["bytes"] == 4
+    assert (entry["min"], entry["max"]) == (0.0, 1.0)
+    assert entry["mean"] == pytest.approx(0.75)
+    assert (entry["nan"], entry["inf"]) == (0, 0)
+
+
+def test_summarize_int_tensor() -> None:
+    entry = summarize_tensor("idx", torch.arange(-2, 8, dtype=torch.int32).reshape(2, 5))
+    assert entry["dtype"] == "int32"
+    assert entry["shape"] == [2, 5]
+    assert entry["bytes"] == 40
+    assert (entry["min"], entry["max"]) == (-2.0, 7.0)
+    assert entry["mean"] == pytest.approx(2.5)
+    assert (entry["nan"], entry["inf"]) == (0, 0)
+
+
+def test_summarize_requires_grad_tensor_with_grad() -> None:
+    w = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    before = summarize_tensor("w", w)
+    assert before["requires_grad"] is True
+    assert before["has_grad"] is False
+    (w * 2).sum().backward()
+    entry = summarize_tensor("w", w)
+    assert entry["requires_grad"] is True
+    assert entry["has_grad"] is True
+    assert entry["mean"] == pytest.approx(2.0)
+    y = w * 3  # not a leaf: it never gets .grad
+    derived = summarize_tensor("y", y)
+    assert derived["requires_grad"] is True
+    assert derived["has_grad"] is False
+    assert derived["max"] == pytest.approx(9.0)
+
+
+def test_summarize_parameter() -> None:
+    p = torch.nn.Parameter(torch.zeros(2, 3))
+    entry = summarize_tensor("p", p)
+    assert entry["kind"] == "parameter"
+    assert entry["type"] == "Parameter"
+    assert entry["requires_grad"] is True
+    assert entry["bytes"] == 24
+
+
+def test_summarize_complex_and_meta_tensors_have_no_stats() -> None:
+    complex_entry = summarize_tensor("c", torch.ones(3, dtype=torch.complex64))
+    assert complex_entry["dtype"] == "complex64"
+    assert complex_entry["min"] is None and complex_entry["nan"] is None
+    meta = summarize_tensor("m", torch.empty(4, 4, device="meta"))
+    assert meta["device"] == "meta"
+    assert meta["min"] is None
+
+
+def test_inspect_namespace_filters_and_hides() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU())
+    namespace = {
+        "x": torch.ones(2),
+        "_private": torch.ones(1),
+        "hidden_one": torch.ones(1),
+        "model": model,
+        "opt": torch.optim.Adam(model.parameters(), lr=0.01),
+        "number": 3,
+        "track": track,
+    }
+    entries = inspect_namespace(namespace, hidden=["hidden_one"])
+    names = [e["name"] for e in entries]
+    assert names == ["x", "model", "model.0.weight", "model.0.bias", "opt"]
+    by_name = {e["name"]: e for e in entries}
+    assert by_name["model"]["params"] == 3 * 2 + 2
+    assert by_name["model"]["type"] == "Sequential"
+    assert by_name["opt"]["type"] == "Adam"
+    assert by_name["opt"]["lr"] == pytest.approx(0.01)
+
+
+# --------------------------------------------------------------------------- track / history
+
+
+def test_track_records_rows_in_order() -> None:
+    for epoch in range(3):
+        track(epoch=epoch, loss=1.0 / (epoch + 1))
+    assert history() == [
+        {"epoch": 0.0, "loss": 1.0},
+        {"epoch": 1.0, "loss": 0.5},
+        {"epoch": 2.0, "loss": pytest.approx(1 / 3)},
+    ]
+    # history() is a copy
+    history()[0]["epoch"] = 99
+    assert history()[0]["epoch"] == 0.0
+
+
+def test_track_rejects_non_numbers_naming_the_key() -> None:
+    with pytest.raises(TypeError, match=r"train_loss='abc'"):
+        track(epoch=1, train_loss="abc")
+    with pytest.raises(TypeError, match="test_loss"):
+        track(test_loss=None)
+    with pytest.raises(TypeError, match="acc"):
+        track(acc=torch.ones(3))  # more than one element
+    with pytest.raises(TypeError):
+        track()
+    assert history() == []  # nothing half-recorded
+
+
+def test_track_accepts_tensors_and_numpy_scalars() -> None:
+    track(loss=torch.tensor(0.25), step=np.int64(4), acc=torch.tensor([0.5]), flag=True)
+    row = history()[-1]
+    assert row == {"loss": 0.25, "step": 4.0, "acc": 0.5, "flag": 1.0}
+    assert all(type(v) is float for v in row.values())
+
+
+def test_track_nan_is_allowed() -> None:
+    track(loss=float("nan"))
+    assert math.isnan(history()[-1]["loss"])
+
+
+def test_each_run_starts_a_new_history(fresh_recorder: kernel_side._Recorder) -> None:
+    track(a=1)
+    fresh_recorder.start_run()
+    assert history() == [{"a": 1.0}]  # the most recent history, until a new row
+    track(b=2)
+    assert history() == [{"b": 2.0}]
+
+
+def test_progress_counts_and_totals(fresh_recorder: kernel_side._Recorder) -> None:
+    assert list(kernel_side.progress(range(4), description="epochs")) == [0, 1, 2, 3]
+    assert fresh_recorder.run_progress == {"done": 4, "total": 4, "description": "epochs"}
+    assert list(kernel_side.progress(x for x in "ab")) == ["a", "b"]
+    assert fresh_recorder.run_progress == {"done": 2, "total": None, "description": ""}
+    assert list(kernel_side.progress(iter([1]), total=10)) == [1]
+    assert fresh_recorder.run_progress["total"] == 10
+
+
+# --------------------------------------------------------------------------- text fallbacks
+
+
+def test_format_rows_as_text_short() -> None:
+    rows = [{"epoch": 0, "loss": 0.123456789}, {"epoch": 1, "loss": 2.0}]
+    text = format_rows_as_text(rows)
+    lines = text.splitlines()
+    assert len(lines) == 3
+    assert lines[0].split() == ["epoch", "loss"]
+    assert lines[1].split() == ["0", "0.12346"]
+    assert lines[2].split() == ["1", "2"]
+    assert "more rows" not in text
+    assert format_rows_as_text([]) == ""
+
+
+def test_format_rows_as_text_truncates_long_histories() -> None:
+    rows = [{"epoch": i, "loss": i / 10} for i in range(30)]
+    lines = format_rows_as_text(rows, limit=12).splitlines()
+    assert len(lines) == 1 + 12 + 1
+    assert lines[7] == "... 18 more rows ..."
+    shown = [int(line.split()[0]) for line in lines[1:] if not line.startswith("...")]
+    assert shown == [0, 1, 2, 3, 4, 5, 24, 25, 26, 27, 28, 29]
+    # the columns are aligned: every row as wide as the header
+    widths = {len(line) for line in lines if not line.startswith("...")}
+    assert len(widths) == 1
+
+
+def test_render_plot_text_has_title_and_no_ansi() -> None:
+    spec = {
+        "kind": "scatter",
+        "title": "Data split title",
+        "xlabel": "X",
+        "ylabel": "y",
+        "series": [
+            {"label": "Training data", "x": [0, 1, 2], "y": [0, 1, 4]},
+            {"label": "Test data", "x": [3, 4], "y": [9, 16]},
+        ],
+    }
+    text = render_plot_text(spec, width=60, height=15)
+    assert "Data split title" in text
+    assert "Training data" in text
+    assert not ANSI.search(text), repr(text[:200])
+    assert len(text.splitlines()) == 15
+    line_spec = {**spec, "kind": "line", "title": "Loss curves"}
+    line_text = render_plot_text(line_spec)
+    assert "Loss curves" in line_text
+    assert not ANSI.search(line_text)
+
+
+# --------------------------------------------------------------------------- devices
+
+
+@pytest.fixture
+def accelerator(monkeypatch: pytest.MonkeyPatch):
+    """Pretend the machine has (or lacks) an accelerator, whatever it really has."""
+
+    def configure(*, cuda: bool = False, mps: bool = False, requested: str = "auto") -> None:
+        current = "cuda" if cuda else "mps" if mps else None
+        monkeypatch.setattr(torch.accelerator, "is_available", lambda: current is not None)
+        monkeypatch.setattr(
+            torch.accelerator,
+            "current_accelerator",
+            lambda *a, **k: torch.device(current) if current else None,
+        )
+        monkeypatch.setattr(torch.accelerator, "current_device_index", lambda: 0)
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+        monkeypatch.setenv("TUTOR_DEVICE", requested)
+
+    return configure
+
+
+def test_auto_picks_cuda_when_available(accelerator) -> None:
+    accelerator(cuda=True)
+    assert tutor_device() == torch.device("cuda")
+    described = describe_device()
+    assert described["ok"] is True
+    assert described["device"] == "cuda:0"
+    assert described["torch_version"] == torch.__version__
+
+
+def test_auto_picks_mps_when_available(accelerator) -> None:
+    accelerator(mps=True)
+    assert tutor_device().type == "mps"
+
+
+def test_auto_picks_cpu_without_accelerator(accelerator) -> None:
+    accelerator()
+    assert tutor_device() == torch.device("cpu")
+    assert describe_device() == {"ok": True, "device": "cpu", "torch_version": torch.__version__}
+
+
+def test_no_env_means_auto(accelerator, monkeypatch: pytest.MonkeyPatch) -> None:
+    accelerator(cuda=True)
+    monkeypatch.delenv("TUTOR_DEVICE")
+    assert tutor_device().type == "cuda"
+
+
+def test_explicit_cpu_even_with_accelerator(accelerator) -> None:
+    accelerator(cuda=True, requested="cpu")
+    assert tutor_device() == torch.device("cpu")
+    assert describe_device()["device"] == "cpu"
+
+
+def test_explicit_mps_when_available(accelerator) -> None:
+    accelerator(mps=True, requested="mps")
+    assert tutor_device() == torch.device("mps")
+    assert device_unavailable_reason("mps") is None
+
+
+def test_explicit_cuda_index(accelerator) -> None:
+    accelerator(cuda=True, requested="cuda:1")
+    assert tutor_device() == torch.device("cuda", 1)
+    assert device_unavailable_reason("cuda:1") is None
+
+
+@pytest.mark.parametrize("requested", ["auto", "cpu"])
+def test_auto_and_cpu_are_always_available(accelerator, requested: str) -> None:
+    accelerator()
+    assert device_unavailable_reason(requested) is None
+
+
+@pytest.mark.parametrize(
+    ("requested", "kind"), [("cuda", "CUDA"), ("cuda:0", "CUDA"), ("mps", "MPS")]
+)
+def test_unavailable_device_reason(accelerator, requested: str, kind: str) -> None:
+    accelerator(requested=requested)
+    reason = device_unavailable_reason(requested)
+    assert reason is not None
+    assert f"{requested!r} is not available" in reason
+    assert kind in reason
+    assert torch.__version__ in reason
+    assert "--device cpu" in reason
+    described = describe_device()
+    assert described["ok"] is False
+    assert described["error"] == reason
+
+
+def test_cuda_unavailable_even_if_mps_is(accelerator) -> None:
+    accelerator(mps=True)
+    assert device_unavailable_reason("cuda") is not None
+
+
+@pytest.mark.parametrize("requested", ["tpu", "gpu", "xla:0"])
+def test_unknown_device_names(accelerator, requested: str) -> None:
+    accelerator(cuda=True)
+    reason = device_unavailable_reason(requested)
+    assert reason is not None
+    assert f"unknown device {requested!r}" in reason
+    assert "auto, cpu, cuda or mps" in reason

@@ -1,0 +1,27 @@
+"""Starts tutor's kernel: ipykernel, listening on no TCP port at all.
+
+ipykernel's output thread binds a TCP port on 127.0.0.1 to collect the output
+of forked child processes.  tutor's session talks over IPC sockets only, so
+this launcher turns that pipe off.  Output printed by a forked child process
+(a rare thing in lessons) is then not shown.
+
+Run as ``python -m tutor.kernel_launcher -f CONNECTION_FILE``.
+"""
+
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":
+    # As ipykernel_launcher does: the working directory is added back to
+    # sys.path by IPython itself once the kernel is set up.
+    if sys.path[0] == "" or Path(sys.path[0]) == Path.cwd():
+        del sys.path[0]
+
+    from ipykernel import iostream, kernelapp
+
+    class _IOPubThreadWithoutPipe(iostream.IOPubThread):
+        def __init__(self, socket, pipe=False, session=False):  # type: ignore[no-untyped-def]
+            super().__init__(socket, pipe=False, session=session)
+
+    kernelapp.IOPubThread = _IOPubThreadWithoutPipe  # type: ignore[misc]
+    kernelapp.launch_new_instance()
