@@ -1,0 +1,73 @@
+"""The bundled curriculum runs headless on the CPU: all lessons together, and each alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tutor.lessons import bundled_lessons_dir, load_lessons
+
+LESSONS = load_lessons(bundled_lessons_dir())
+COURSE = ["data", "model", "loss", "loop", "inference", "save", "gpu"]
+
+
+def headless(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    report = cwd / "report.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tutor",
+            "--headless",
+            "-q",
+            "--device",
+            "cpu",
+            "--report-json",
+            str(report),
+            *args,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    return result, json.loads(report.read_text())
+
+
+def test_the_course_has_its_lessons_in_order() -> None:
+    assert LESSONS.errors == []
+    ids = [lesson.id for lesson in LESSONS.lessons]
+    assert ids[: len(COURSE)] == COURSE
+    assert "exercises" in ids
+    exercises = LESSONS.get("exercises")
+    assert exercises is not None
+    assert sum(step.is_exercise for step in exercises.steps) == 5
+
+
+def test_every_lesson_passes_in_one_session(tmp_path: Path) -> None:
+    result, report = headless(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert report["device"] == "cpu"
+    assert [lesson["id"] for lesson in report["lessons"]] == [les.id for les in LESSONS.lessons]
+    statuses = {step["status"] for lesson in report["lessons"] for step in lesson["steps"]}
+    assert statuses == {"passed"}
+    saved = sorted(p.name for p in (tmp_path / "models").glob("*.pth"))
+    assert "01_pytorch_workflow_model_0.pth" in saved
+    assert "01_pytorch_workflow_model_1.pth" in saved
+
+
+@pytest.mark.parametrize("lesson_id", [lesson.id for lesson in LESSONS.lessons])
+def test_each_lesson_passes_alone(tmp_path: Path, lesson_id: str) -> None:
+    result, report = headless(tmp_path, "--lesson", lesson_id)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [lesson] = report["lessons"]
+    assert lesson["id"] == lesson_id
+    assert lesson["status"] == "passed"
+    assert all(step["status"] == "passed" for step in lesson["steps"])
