@@ -128,7 +128,8 @@ class _Recorder:
         self.maybe_flush()
 
     def add_plot(self, spec: dict[str, Any]) -> None:
-        spec["seq"] = len(self.run_plots)
+        """Keep and send the plot with every series capped at MAX_PLOT_POINTS."""
+        spec = {**_display_plot(spec), "seq": len(self.run_plots)}
         self.run_plots.append(spec)
         self.pending_plots.append(spec)
         self.flush()
@@ -151,7 +152,7 @@ class _Recorder:
         if self.pending_rows:
             batch["metrics"] = {"start": self.pending_start, "rows": self.pending_rows}
         if self.pending_plots:
-            batch["plots"] = [_display_plot(p) for p in self.pending_plots]
+            batch["plots"] = self.pending_plots
         if self.pending_progress:
             batch["progress"] = self.pending_progress
         self.pending_rows, self.pending_plots, self.pending_progress = [], [], None
@@ -193,7 +194,7 @@ class _Recorder:
 
 
 def _display_plot(spec: dict[str, Any]) -> dict[str, Any]:
-    """The plot as sent live: every series capped at MAX_PLOT_POINTS."""
+    """The plot as drawn: every series capped at MAX_PLOT_POINTS (a terminal shows no more)."""
     series = []
     for s in spec["series"]:
         xs, ys = _decimate(s["x"], s["y"], MAX_PLOT_POINTS)
