@@ -51,3 +51,12 @@ def test_mistakes_are_distinct() -> None:
     keys = [(m.error_type, m.prefix) for m in MISTAKES]
     assert len(keys) == len(set(keys))
     assert all("." not in m.error_type for m in MISTAKES)
+
+
+def test_defined_names() -> None:
+    from tutor.runner import defined_names
+
+    code = "import torch.nn as nn\nfrom math import pi\nx, (y, z) = 1, (2, 3)\n"
+    code += "def f(): pass\nclass C: pass\nfor i in range(2): total = i\n"
+    assert defined_names(code) >= {"nn", "pi", "x", "y", "z", "f", "C", "i", "total"}
+    assert defined_names("this is not python") == set()

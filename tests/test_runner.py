@@ -373,3 +373,22 @@ async def test_hint_for_known_mistake_plus_step_hint(
     ask = results["ask"].steps[0]
     assert ask.error.type == "StdinNotImplementedError"
     assert "input()" in ask.hint
+
+
+async def test_missing_name_hint_names_the_step_that_makes_it(
+    session: KernelSession, load, lesson_md, step_md
+) -> None:
+    lessons = load(
+        {
+            "01_make.md": lesson_md(
+                "Make",
+                step_md("Make weights", "import torch\nweights_a = torch.ones(3)"),
+                step_md("Lose them", "del weights_a"),
+                step_md("Use them", "doubled = weights_a * 2"),
+            ),
+        }
+    )
+    events = await run_lessons(Runner(session, lessons, timeout=60), lessons)
+    step = lesson_results(events)["make"].steps[2]
+    assert step.error.type == "NameError"
+    assert "lesson 'make', step 1 (Make weights)" in step.hint

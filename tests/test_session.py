@@ -508,3 +508,22 @@ async def test_shutdown_leaves_no_process(tmp_path: Path) -> None:
     assert not directory.exists(), "the connection directory was left behind"
     await session.shutdown()  # safe to call twice
     assert session.state is KernelState.STOPPED
+
+
+async def test_guard_restores_cwd_and_reports_default_dtype(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    kernel = KernelSession(cwd=tmp_path, device="cpu")
+    await kernel.start()
+    try:
+        events = [e async for e in kernel.run(f"import os, torch\nos.chdir({str(elsewhere)!r})")]
+        warned = "".join(e.text for e in events if isinstance(e, Output) and e.stream == "stderr")
+        assert "changed it back" in warned
+        assert await kernel.evaluate("os.getcwd()") == str(tmp_path)
+        events = [e async for e in kernel.run("torch.set_default_dtype(torch.float64)")]
+        warned = "".join(e.text for e in events if isinstance(e, Output) and e.stream == "stderr")
+        assert "default dtype to torch.float64" in warned
+        events = [e async for e in kernel.run("x = 1")]
+        assert not [e for e in events if isinstance(e, Output)], "reported once, not every step"
+    finally:
+        await kernel.shutdown()

@@ -7,6 +7,7 @@ alone.  It reports what happens as a stream of small events.
 
 from __future__ import annotations
 
+import ast
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -44,6 +45,23 @@ def clean_traceback(lines: list[str]) -> str:
     """A kernel traceback as plain text, without colour codes or IPython's rule lines."""
     text = strip_ansi("\n".join(lines))
     return "\n".join(line for line in text.splitlines() if not re.fullmatch(r"-{20,}", line))
+
+
+def defined_names(code: str) -> set[str]:
+    """The names a block of code assigns, defines or imports at its top level and in loops."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
 
 
 class StepStatus(str, Enum):
@@ -315,7 +333,10 @@ class Runner:
                 info.message or "a check failed (its assert has no message)",
                 info.traceback,
             )
-        hints = [hint_for(info.type, info.message) or "", step.hint]
+        hints = [
+            hint_for(info.type, info.message) or self._missing_name_hint(lesson, index, info),
+            step.hint,
+        ]
         return StepResult(
             lesson.id,
             index,
@@ -326,6 +347,29 @@ class Runner:
             hint="\n\n".join(h for h in hints if h),
             session_restarted=finished.restarted or finished.status is RunStatus.DEAD,
         )
+
+    def _missing_name_hint(self, lesson: Lesson, index: int, info: ErrorInfo) -> str:
+        """For a NameError: which earlier step makes that name, to run again."""
+        match = (
+            re.match(r"name '(\w+)' is not defined", info.message)
+            if info.type == "NameError"
+            else None
+        )
+        if match is None:
+            return ""
+        earlier = [
+            (required, i)
+            for required in self.lessons.requirements(lesson)
+            for i in range(len(required.steps))
+        ] + [(lesson, i) for i in range(index)]
+        for other, i in reversed(earlier):
+            step = other.steps[i]
+            if any(match[1] in defined_names(b.text) for b in step.runnable_blocks()):
+                return (
+                    f"`{match[1]}` is made in lesson {other.id!r}, step {i + 1} ({step.title}). "
+                    "Run that step again, or restart the session and replay up to here."
+                )
+        return ""
 
     # -- replay and lessons ---------------------------------------------
     def missing_before(self, lesson: Lesson, index: int) -> list[tuple[Lesson, int]]:
