@@ -10,6 +10,7 @@ names the file and line.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -424,12 +425,16 @@ def _parse_body(path: Path, body: str, offset: int) -> tuple[str, list[Step]]:
                 f"a {block.kind.value} block before the first step never runs; "
                 "move it under a '## ' heading",
             )
-    intro = _prose(lines, 0, boundaries[0], fences)
+    hidden = {i for s, e, block in fences if block is not None for i in range(s, e)}
+    intro = _prose(lines, 0, boundaries[0], hidden)
     steps = []
+    runnable = [(s, block) for s, _, block in fences if block is not None]
     for (start, title), end in zip(headings, boundaries[1:], strict=True):
         step_line = start + offset + 1
-        blocks = tuple(block for s, _, block in fences if block and start <= s < end)
-        prose = _prose(lines, start + 1, end, fences)
+        first = bisect_left(runnable, start, key=lambda item: item[0])
+        last = bisect_left(runnable, end, key=lambda item: item[0])
+        blocks = tuple(block for _, block in runnable[first:last])
+        prose = _prose(lines, start + 1, end, hidden)
         if not title:
             raise LessonError(path, step_line, "step heading has no title")
         if not prose.strip() and not blocks:
@@ -472,10 +477,7 @@ def _check_exercise_pair(path: Path, line: int, title: str, blocks: Iterable[Blo
         raise LessonError(path, line, f"step {title!r} has no {missing} block to pair with")
 
 
-def _prose(
-    lines: list[str], start: int, end: int, fences: list[tuple[int, int, Block | None]]
-) -> str:
-    """The Markdown of lines [start, end) without the fences that tutor runs or hides."""
-    skipped = {i for s, e, block in fences if block is not None for i in range(s, e)}
-    kept = [lines[i] for i in range(start, end) if i not in skipped]
+def _prose(lines: list[str], start: int, end: int, hidden: set[int]) -> str:
+    """The Markdown of lines [start, end) without the ``hidden`` lines of fences tutor runs."""
+    kept = [lines[i] for i in range(start, end) if i not in hidden]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()

@@ -1,0 +1,133 @@
+"""Fuzzing the lesson loader: any input loads or fails with LessonError at path:line, fast."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tutor.lessons import LessonError, bundled_lessons_dir, parse_lesson
+
+FRAGMENTS = [
+    "---",
+    "...",
+    "title: A lesson",
+    "title:",
+    "title: [unclosed",
+    "id: data",
+    "id: bad id!",
+    "requires: [data, model]",
+    "requires: {a: b}",
+    "require: x",
+    "## A step",
+    "##",
+    "# Heading",
+    "### Sub",
+    "Step\n----",
+    "Some *prose* with `code`.",
+    "```python",
+    "```python check",
+    "```python exercise",
+    "```python solution",
+    "```python chekc",
+    "```hint",
+    "```text",
+    "````",
+    "```",
+    "~~~python",
+    "~~~",
+    "    ```",
+    "> ```python",
+    "- ```",
+    "x = 1",
+    "assert x == 1, 'x'",
+    "",
+    "\t",
+    "\ufeff",
+    "\r",
+    "\x0c",
+    "\u2028",
+    "é ü 漢字 🚀",
+]
+
+lines = st.lists(
+    st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=40)),
+    max_size=60,
+)
+
+REAL = sorted(bundled_lessons_dir().glob("[0-9]*_*.md"))
+real_texts = st.sampled_from([p.read_text(encoding="utf-8") for p in REAL])
+
+
+def mutate(text: str, data: st.DataObject) -> str:
+    """Delete, duplicate or replace lines, or cut the text short."""
+    rows = text.split("\n")
+    for _ in range(data.draw(st.integers(1, 6))):
+        if not rows:
+            break
+        i = data.draw(st.integers(0, len(rows) - 1))
+        action = data.draw(st.sampled_from(["delete", "duplicate", "replace", "truncate"]))
+        if action == "delete":
+            del rows[i]
+        elif action == "duplicate":
+            rows.insert(i, rows[i])
+        elif action == "replace":
+            rows[i] = data.draw(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=30)))
+        else:
+            rows = rows[:i]
+    return "\n".join(rows)
+
+
+def assert_loads_or_names_a_line(path: Path, raw: bytes) -> None:
+    path.write_bytes(raw)
+    started = time.perf_counter()
+    try:
+        lesson = parse_lesson(path)
+    except LessonError as error:
+        assert error.path == path
+        assert 0 <= error.line <= raw.count(b"\n") + 2, error
+        assert error.message
+    else:
+        assert lesson.steps
+        assert lesson.title.strip()
+        for step in lesson.steps:
+            assert 1 <= step.line <= raw.count(b"\n") + 1
+            for block in step.blocks:
+                assert step.line < block.line <= raw.count(b"\n") + 1
+    assert time.perf_counter() - started < 1.0
+
+
+FUZZ = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@FUZZ
+@given(rows=lines)
+def test_random_markdown(tmp_path: Path, rows: list[str]) -> None:
+    assert_loads_or_names_a_line(tmp_path / "01_fuzz.md", "\n".join(rows).encode("utf-8"))
+
+
+@FUZZ
+@given(text=real_texts, data=st.data())
+def test_mutated_real_lessons(tmp_path: Path, text: str, data: st.DataObject) -> None:
+    assert_loads_or_names_a_line(tmp_path / "01_fuzz.md", mutate(text, data).encode("utf-8"))
+
+
+@FUZZ
+@given(raw=st.binary(max_size=400))
+def test_random_bytes(tmp_path: Path, raw: bytes) -> None:
+    assert_loads_or_names_a_line(tmp_path / "01_fuzz.md", raw)
+
+
+def test_a_huge_lesson_loads_quickly(tmp_path: Path) -> None:
+    step = "## Step\n\nProse.\n\n```python\nx = 1\n```\n\n```python check\nassert x\n```\n\n"
+    text = "---\ntitle: Big\n---\n" + step * 2000
+    assert_loads_or_names_a_line(tmp_path / "01_big.md", text.encode())
+
+
+def test_a_long_unclosed_fence_is_reported_quickly(tmp_path: Path) -> None:
+    text = "---\ntitle: Big\n---\n## Step\n```python\n" + "x = 1\n" * 50_000
+    assert_loads_or_names_a_line(tmp_path / "01_big.md", text.encode())
