@@ -1,0 +1,197 @@
+"""The fault matrix, headless: broken lesson code fails its step and the run goes on.
+
+One headless run holds every fault as its own lesson, each followed by a probe
+lesson that checks the session: still holding its state where the fault should
+keep it, or fresh (restarted) where the fault killed it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import psutil
+import pytest
+
+FENCE = "```"
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    code: str
+    error: str | None  # the step's error type; None: the step passes
+    keeps_state: bool = True
+    check: str | None = None
+
+
+FAULTS = [
+    Fault("raises", "raise ValueError('boom')", "ValueError"),
+    Fault("syntax-error", "x = (", "SyntaxError"),
+    Fault("sys-exit", "import sys\nsys.exit(3)", "SystemExit"),
+    Fault("os-exit", "import os\nos._exit(1)", "SessionDied", keeps_state=False),
+    Fault("segfault", "import ctypes\nctypes.string_at(0)", "SessionDied", keeps_state=False),
+    Fault("endless-loop", "while True:\n    pass", "Timeout"),
+    Fault(
+        "ignores-interrupts",
+        "import time\nwhile True:\n    try:\n        time.sleep(0.01)\n"
+        "    except KeyboardInterrupt:\n        pass",
+        "Timeout",
+        keeps_state=False,
+    ),
+    Fault("input", "name = input('Your name? ')", "StdinNotImplementedError"),
+    Fault(
+        "prints-50-mb",
+        "line = 'x' * 999\nfor _ in range(50_000):\n    print(line)",
+        None,
+    ),
+    Fault(
+        "100k-metrics",
+        "for i in range(100_000):\n    track(i=i, loss=1 / (i + 1))",
+        None,
+        check="assert len(history()) == 100_000\nassert history()[-1]['i'] == 99_999",
+    ),
+    Fault(
+        "million-point-plot",
+        "plot(('big', range(1_000_000), range(1_000_000)), kind='line')",
+        None,
+    ),
+    Fault(
+        "changes-directory",
+        "import os\nstart = os.getcwd()\nos.chdir('/')",
+        None,
+        check="import os\nassert os.getcwd() == start",
+    ),
+    Fault(
+        "default-dtype",
+        "import torch\ntorch.set_default_dtype(torch.float64)",
+        None,
+        check="assert torch.ones(1).dtype == torch.float64\ntorch.set_default_dtype(torch.float32)",
+    ),
+    Fault(
+        "background-thread",
+        "import threading, time\n"
+        "def chatter():\n    while True:\n        time.sleep(0.2)\n"
+        "threading.Thread(target=chatter, daemon=True).start()",
+        None,
+    ),
+    Fault(
+        "eats-memory",
+        # numpy.empty reserves address space without touching it: the limit is hit at once.
+        "import numpy\nhoard = []\nwhile True:\n    hoard.append(numpy.empty(2**28, numpy.uint8))",
+        "MemoryError",
+    ),
+]
+
+
+def step(title: str, code: str, tag: str = "python") -> str:
+    return f"## {title}\n\nProse.\n\n{FENCE}{tag}\n{code}\n{FENCE}\n"
+
+
+def lesson(title: str, lesson_id: str, *steps: str) -> str:
+    return f"---\ntitle: {title}\nid: {lesson_id}\nrequires: []\n---\n\n" + "\n".join(steps)
+
+
+def probe(fault: Fault) -> str:
+    if fault.keeps_state:
+        code = "assert canary == 41, 'the session lost its state'"
+    else:
+        code = "assert 'canary' not in globals(), 'expected a fresh session'\ncanary = 41"
+    return lesson(f"After {fault.name}", f"after-{fault.name}", step("Probe", code))
+
+
+def kernels() -> set[int]:
+    found = set()
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "tutor.kernel_launcher" in cmdline:
+            found.add(process.pid)
+    return found
+
+
+def limit_memory() -> None:
+    """8 GiB of address space for headless and its kernel: allocation fails, nothing else."""
+    limit = 8 * 1024**3
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+@pytest.fixture(scope="module")
+def matrix(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess, dict, float, set[int]]:
+    root = tmp_path_factory.mktemp("faults")
+    lessons = root / "lessons"
+    lessons.mkdir()
+    files = {"00_setup.md": lesson("Setup", "setup", step("Canary", "canary = 41"))}
+    for number, fault in enumerate(FAULTS, start=1):
+        steps = [step("The fault", fault.code)]
+        if fault.check:
+            steps.append(step("Still right", fault.check, "python check"))
+        files[f"{2 * number:02d}_{fault.name}.md"] = lesson(fault.name, fault.name, *steps)
+        files[f"{2 * number + 1:02d}_after-{fault.name}.md"] = probe(fault)
+    for name, text in files.items():
+        (lessons / name).write_text(text)
+    before = kernels()
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tutor",
+            "--headless",
+            "-q",
+            "--lessons",
+            str(lessons),
+            "--timeout",
+            "3",
+            "--report-json",
+            str(root / "report.json"),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "NO_COLOR": "1"},
+        preexec_fn=limit_memory,
+    )
+    elapsed = time.monotonic() - started
+    report = json.loads((root / "report.json").read_text())
+    return result, report, elapsed, kernels() - before
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+def test_fault_fails_its_step_and_the_session_survives(matrix, fault: Fault) -> None:
+    _, report, _, _ = matrix
+    lessons = {entry["id"]: entry for entry in report["lessons"]}
+    first = lessons[fault.name]["steps"][0]
+    if fault.error is None:
+        assert lessons[fault.name]["status"] == "passed", lessons[fault.name]
+    else:
+        assert first["status"] == "failed"
+        assert first["error"]["type"] == fault.error, first["error"]
+        assert first["error"]["message"] or fault.error == "MemoryError"
+    assert lessons[f"after-{fault.name}"]["status"] == "passed", lessons[f"after-{fault.name}"]
+
+
+def test_the_run_ends_in_time_with_exit_1_and_no_kernel_left(matrix) -> None:
+    result, report, elapsed, leftover = matrix
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert elapsed < 240
+    assert report["lessons"][0]["status"] == "passed"
+    assert leftover == set() or not any(psutil.pid_exists(pid) for pid in leftover)
+
+
+def test_the_killed_session_is_explained(matrix) -> None:
+    _, report, _, _ = matrix
+    lessons = {entry["id"]: entry for entry in report["lessons"]}
+    assert "code 1" in lessons["os-exit"]["steps"][0]["error"]["message"]
+    assert "SIGSEGV" in lessons["segfault"]["steps"][0]["error"]["message"]
+    assert "restarted" in lessons["ignores-interrupts"]["steps"][0]["error"]["message"]
+    assert "3 s" in lessons["endless-loop"]["steps"][0]["error"]["message"]
