@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -195,3 +196,81 @@ def test_the_killed_session_is_explained(matrix) -> None:
     assert "SIGSEGV" in lessons["segfault"]["steps"][0]["error"]["message"]
     assert "restarted" in lessons["ignores-interrupts"]["steps"][0]["error"]["message"]
     assert "3 s" in lessons["endless-loop"]["steps"][0]["error"]["message"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_stops_headless_cleanly(tmp_path, signum: int) -> None:
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    (lessons / "01_slow.md").write_text(
+        lesson(
+            "Slow",
+            "slow",
+            step("Wait", "import time\nfor _ in progress(range(600)):\n    time.sleep(0.05)"),
+        )
+    )
+    report_path = tmp_path / "report.json"
+    before = kernels()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tutor",
+            "--headless",
+            "--lessons",
+            str(lessons),
+            "--report-json",
+            str(report_path),
+        ],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    deadline = time.monotonic() + 60
+    while not (kernels() - before) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(2.5)  # the kernel is up and the step is running
+    process.send_signal(signum)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 128 + signum, output
+    assert "Interrupted" in output and "Traceback" not in output
+    report = json.loads(report_path.read_text())
+    assert report["interrupted"] is True
+    assert report["lessons"][0]["status"] == "failed"
+    time.sleep(0.5)
+    assert not [pid for pid in kernels() - before if psutil.pid_exists(pid)]
+
+
+def test_the_kernel_dies_with_a_killed_headless(tmp_path) -> None:
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    (lessons / "01_slow.md").write_text(
+        lesson("Slow", "slow", step("Wait", "import time\ntime.sleep(60)"))
+    )
+    before = kernels()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tutor", "--headless", "--lessons", str(lessons)],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not (started := kernels() - before) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert started, "the kernel never started"
+    time.sleep(1)
+    process.kill()
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while any(psutil.pid_exists(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = [
+        pid
+        for pid in started
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]
+    assert not alive, "the kernel outlived its killed parent"

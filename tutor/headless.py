@@ -5,12 +5,13 @@ failure the step's code, output, traceback and hint; then a summary.  Writes
 JSON and JUnit XML reports on request.  Never imports Textual.
 
 Exit codes: 0 all passed, 1 a step failed, 2 usage or lesson-file error,
-130 interrupted with Ctrl+C.
+128 + the signal's number when stopped by Ctrl+C (130), SIGTERM (143) or SIGHUP (129).
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,12 +66,25 @@ class HeadlessOptions:
 def run_headless(options: HeadlessOptions, console: Console | None = None) -> int:
     console = console or Console(highlight=False)
     report = RunReport(lesson_errors=list(options.lessons.errors))
+    received: list[int] = []
+
+    async def main() -> int:
+        # SIGTERM (a CI job cancelled) and SIGHUP (the SSH connection lost) end the
+        # run the way Ctrl+C does: the session is shut down and the report written.
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, lambda s=signum: (received.append(s), task.cancel()))
+        return await _run(options, console, report)
+
     try:
-        code = asyncio.run(_run(options, console, report))
-    except KeyboardInterrupt:
+        code = asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
         report.interrupted = True
-        console.print("\n[bold red]Interrupted.[/] The session was shut down.")
-        code = EXIT_INTERRUPTED
+        name = signal.Signals(received[0]).name if received else "Ctrl+C"
+        console.print(f"\n[bold red]Interrupted ({name}).[/] The session was shut down.")
+        code = 128 + received[0] if received else EXIT_INTERRUPTED
     finally:
         _write_reports(options, report, console)
     if code == EXIT_OK and report.lesson_errors:
@@ -145,7 +159,7 @@ def _interrupted(partial: LessonResult) -> LessonResult:
         if i not in done
     ]
     partial.status = StepStatus.FAILED
-    partial.reason = "interrupted with Ctrl+C"
+    partial.reason = "interrupted before it finished"
     return partial
 
 
