@@ -372,22 +372,30 @@ class Runner:
         return ""
 
     # -- replay and lessons ---------------------------------------------
-    def missing_before(self, lesson: Lesson, index: int) -> list[tuple[Lesson, int]]:
-        """The steps that running step ``index`` of ``lesson`` builds on and the session lacks."""
+    def missing_before(
+        self, lesson: Lesson, index: int, skip: frozenset[tuple[str, int]] = frozenset()
+    ) -> list[tuple[Lesson, int]]:
+        """The steps that running step ``index`` of ``lesson`` builds on and the session lacks.
+
+        ``skip`` leaves out steps by (lesson id, index): the app skips those that
+        already failed or were interrupted in this session rather than run them again.
+        """
         wanted = [
             (required, i)
             for required in self.lessons.requirements(lesson)
             for i in range(len(required.steps))
         ]
         wanted += [(lesson, i) for i in range(index)]
-        return [(les, i) for les, i in wanted if (les.id, i) not in self.done]
+        return [(les, i) for les, i in wanted if (les.id, i) not in self.done | skip]
 
-    async def replay_to(self, lesson: Lesson, index: int) -> AsyncIterator[RunnerEvent]:
+    async def replay_to(
+        self, lesson: Lesson, index: int, skip: frozenset[tuple[str, int]] = frozenset()
+    ) -> AsyncIterator[RunnerEvent]:
         """Run every step that step ``index`` builds on and the session lacks.
 
         Stops at the first failure; its ``StepFinished`` (with ``replay=True``) says which.
         """
-        for required, i in self.missing_before(lesson, index):
+        for required, i in self.missing_before(lesson, index, skip):
             failed = False
             async for event in self.run_step(required, i, replay=True):
                 yield event

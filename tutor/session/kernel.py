@@ -42,6 +42,9 @@ from tutor.session.events import (
 BOOTSTRAP = "import tutor.kernel_side as __tutor__\n__tutor__.install(get_ipython())"
 SUMMARY_EXPRESSION = "__tutor__.as_json(__tutor__.run_summary())"
 WATCH_INTERVAL_S = 0.2
+INTERRUPT_RESEND_S = 1.0
+INTERRUPT_TRIES = 3
+"""An interrupt is sent again after a second without effect, three times in all."""
 REPLY_GRACE_S = 1.0
 """How long to wait for the kernel's idle status once its reply is in (it may be dropped)."""
 
@@ -125,6 +128,8 @@ class KernelSession:
         self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._running: str | None = None
         self._interrupt_reason: str | None = None
+        self._interrupts_sent = 0
+        self._interrupt_at = 0.0
 
     # -- lifecycle --------------------------------------------------------
     async def start(self) -> None:
@@ -183,8 +188,13 @@ class KernelSession:
         if self._km is None or self.state is not KernelState.BUSY:
             return
         self._interrupt_reason = self._interrupt_reason or "interrupted"
+        self._interrupts_sent = 1
+        self._interrupt_at = time.monotonic()
+        await self._send_interrupt()
+
+    async def _send_interrupt(self) -> None:
         with contextlib.suppress(RuntimeError, ProcessLookupError):
-            await self._km.interrupt_kernel()
+            await self._km.interrupt_kernel()  # type: ignore[union-attr]
 
     @property
     def pid(self) -> int | None:
@@ -212,6 +222,7 @@ class KernelSession:
             yield Finished(RunStatus.DEAD, 0.0, reason=reason)
             return
         self._interrupt_reason = None
+        self._interrupts_sent = 0
         msg_id = self._kc.execute(
             code,
             store_history=True,
@@ -254,11 +265,20 @@ class KernelSession:
                     reply_at = now
                 if reply_at is not None and (got_idle or now - reply_at > REPLY_GRACE_S):
                     break
+                if (
+                    self._interrupt_reason == "interrupted"
+                    and reply_at is None
+                    and 0 < self._interrupts_sent < INTERRUPT_TRIES
+                    and now - self._interrupt_at > INTERRUPT_RESEND_S
+                ):
+                    # A SIGINT that lands while IPython sets up the cell is lost: send again.
+                    self._interrupts_sent += 1
+                    self._interrupt_at = now
+                    await self._send_interrupt()
                 if deadline is not None and now > deadline and reply_at is None:
                     if escalation < 2:
                         self._interrupt_reason = "timeout"
-                        with contextlib.suppress(RuntimeError, ProcessLookupError):
-                            await self._km.interrupt_kernel()  # type: ignore[union-attr]
+                        await self._send_interrupt()
                         escalation += 1
                         deadline = now + self.interrupt_grace
                     else:

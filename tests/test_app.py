@@ -1,0 +1,306 @@
+"""The terminal app, driven with Textual's Pilot: real keys, a real kernel."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import RichLog, Static
+
+from tutor.lessons import LessonSet, load_lessons
+from tutor.progress import ProgressStore
+from tutor.session import KernelState
+from tutor.ui.app import TutorApp
+from tutor.ui.widgets.loss_table import LossTable
+from tutor.ui.widgets.step_view import StepView
+from tutor.ui.widgets.tensor_inspector import TensorInspector
+
+FENCE = "```"
+
+
+def block(code: str, tag: str = "python") -> str:
+    return f"{FENCE}{tag}\n{code}\n{FENCE}\n"
+
+
+def write(directory: Path, files: dict[str, str]) -> LessonSet:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (directory / name).write_text(text)
+    lessons = load_lessons(directory)
+    assert lessons.errors == []
+    return lessons
+
+
+BASICS = """---
+title: Basics
+id: basics
+---
+
+## Make a tensor
+
+Prose one.
+
+{make}
+## Train a little
+
+Prose two.
+
+{train}
+## Loop forever
+
+Prose three.
+
+{loop}
+## Use what was kept
+
+Prose four.
+
+{use}""".format(
+    make=block("import torch\nkept = torch.arange(6.0)\nprint('made', kept.shape)"),
+    train=block(
+        "import time\nfor epoch in progress(range(60)):\n"
+        "    track(epoch=epoch, train_loss=1 / (epoch + 1), test_loss=2 / (epoch + 1))\n"
+        "    time.sleep(0.02)"
+    ),
+    loop=block("import time\nwhile True:\n    time.sleep(0.01)"),
+    use=block("total = float(kept.sum())\nprint('total', total)")
+    + block("assert total == 15.0, 'kept should still hold 0..5'", "python check"),
+)
+
+EXERCISE = """---
+title: Practice
+id: practice
+requires: []
+---
+
+## Set the answer
+
+Set `answer` to 42.
+
+{exercise}
+{solution}
+{check}
+{hint}""".format(
+    exercise=block("answer = None  # TODO", "python exercise"),
+    solution=block("answer = 42", "python solution"),
+    check=block("assert answer == 42, 'answer should be 42, not ' + repr(answer)", "python check"),
+    hint=block("The answer is a number between 41 and 43.", "hint"),
+)
+
+
+@pytest.fixture
+def lessons(tmp_path: Path) -> LessonSet:
+    return write(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ProgressStore:
+    return ProgressStore(tmp_path / "state" / "progress.json")
+
+
+@pytest.fixture
+def make_app(lessons: LessonSet, store: ProgressStore, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def make(**kwargs) -> TutorApp:
+        return TutorApp(lessons, device="cpu", store=store, **kwargs)
+
+    return make
+
+
+async def until(pilot, condition: Callable[[], bool], seconds: float = 30) -> None:
+    """Let the app work until ``condition`` holds (a deadline, not a fixed sleep)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the app"
+        await pilot.pause(0.05)
+
+
+def output_text(app: TutorApp) -> str:
+    log = app.query_one("#output", RichLog)
+    return "\n".join(line.text for line in log.lines)
+
+
+def status_text(app: TutorApp) -> str:
+    return str(app.query_one("#result", Static).content)
+
+
+async def ready(pilot, app: TutorApp) -> None:
+    await until(pilot, lambda: app.session.state is KernelState.IDLE and not app.running)
+
+
+async def test_navigate_with_keys(make_app) -> None:
+    app = make_app(start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        assert (app.lesson.id, app.step_index) == ("basics", 0)
+        await pilot.press("n")
+        assert app.step_index == 1
+        await pilot.press("right", "right", "right")
+        assert (app.lesson.id, app.step_index) == ("practice", 0)
+        await pilot.press("p")
+        assert (app.lesson.id, app.step_index) == ("basics", 3)
+        title = str(app.query_one("#step-title", Static).content)
+        assert "Step 4/4" in title and "Use what was kept" in title
+
+
+async def test_run_a_step_shows_output_and_inspector(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await ready(pilot, app)
+        assert "made torch.Size([6])" in output_text(app)
+        assert "passed" in status_text(app)
+        inspector = app.query_one(TensorInspector)
+        assert inspector.row_count >= 1
+        assert inspector.get_row("kept")[2] == "[6]"
+        assert app.progress.is_done("basics", 0)
+
+
+async def test_loss_table_fills_while_training(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n", "enter")  # replays step 1, then trains
+        table = app.query_one(LossTable)
+        await until(pilot, lambda: app.session.state is KernelState.BUSY and table.row_count > 0)
+        assert app.running, "the table filled while the step was still running"
+        await ready(pilot, app)
+        assert table.row_count == 15
+        assert "60 rows" in str(table.border_subtitle)
+        last = table.get_row_at(table.row_count - 1)
+        assert last[0] == "59" and last[-1] == "★ best"
+
+
+async def test_interrupt_keeps_the_state(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await ready(pilot, app)
+        await pilot.press("n", "n", "enter")  # replays the training step, then loops forever
+        await until(pilot, lambda: app.runner.done >= {("basics", 1)} and app.running)
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+c")
+        await ready(pilot, app)
+        assert "KeyboardInterrupt" in status_text(app)
+        await pilot.press("n", "enter")
+        await ready(pilot, app)
+        assert "total 15.0" in output_text(app)
+        assert "passed" in status_text(app)
+
+
+async def test_restart_clears_and_replays(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n", "enter")
+        await ready(pilot, app)
+        assert app.runner.done == {("basics", 0), ("basics", 1)}
+        await pilot.press("R")
+        await until(pilot, lambda: app.runner.done == {("basics", 0)} and not app.running)
+        assert app.session.state is KernelState.IDLE
+        assert "up to date" in status_text(app)
+        assert app.query_one(LossTable).row_count == 0
+
+
+async def test_exercise_edit_check_and_solution(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("right", "right", "right", "right")
+        assert app.lesson.id == "practice"
+        solution = app.query_one("#solution", Static)
+        assert solution.has_class("hidden")
+        await pilot.press("enter")  # the untouched starter fails its check
+        await ready(pilot, app)
+        assert "answer should be 42, not None" in status_text(app)
+        assert not app.query_one("#hint").has_class("hidden"), "a failed check offers the hint"
+        await pilot.press("e", "home", "shift+end", *"answer = 41 + 1", "escape")
+        assert app.query_one(StepView).editor.text.strip() == "answer = 41 + 1"
+        await pilot.press("enter")
+        await ready(pilot, app)
+        assert "passed" in status_text(app)
+        assert app.progress.code_for("practice", 0).strip() == "answer = 41 + 1"
+        assert solution.has_class("hidden")
+        await pilot.press("s")
+        assert not solution.has_class("hidden")
+        assert "answer = 42" in str(solution.content.code)
+
+
+async def test_resume_from_saved_progress(make_app, store: ProgressStore) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "lesson": "basics",
+                "step": 2,
+                "completed": {"basics": [0, 1]},
+                "exercise_code": {"practice:0": "answer = 6 * 7"},
+            }
+        )
+    )
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        assert (app.lesson.id, app.step_index) == ("basics", 2)
+        await until(pilot, lambda: app.runner.done == {("basics", 0), ("basics", 1)})
+        await ready(pilot, app)
+        assert "up to date" in status_text(app)
+        assert app.query_one(TensorInspector).get_row("kept")[2] == "[6]"
+        assert app.query_one(LossTable).row_count == 15
+        await pilot.press("n", "n")
+        assert app.query_one(StepView).editor.text == "answer = 6 * 7"
+
+
+async def test_a_corrupt_progress_file_is_set_aside(make_app, store: ProgressStore) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text("{ this is not json")
+    app = make_app(start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        assert (app.lesson.id, app.step_index) == ("basics", 0)
+        notes = [n.message for n in app._notifications]
+        assert any("could not be read" in message for message in notes)
+    kept = list(store.path.parent.glob("progress.json.unreadable-*"))
+    assert len(kept) == 1 and kept[0].read_text() == "{ this is not json"
+    assert json.loads(store.path.read_text())["lesson"] == "basics"
+
+
+async def test_quit_shuts_the_kernel_down(make_app) -> None:
+    import psutil
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        pid = app.session.pid
+        assert pid is not None and psutil.pid_exists(pid)
+        await pilot.press("ctrl+q")
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+async def test_help_screen_lists_the_keys(make_app) -> None:
+    app = make_app(start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        assert app.screen.__class__.__name__ != "HelpScreen"
+
+
+async def test_run_is_disabled_until_the_session_is_ready(make_app) -> None:
+    app = make_app(start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        assert app.check_action("run_step", ()) is False
+        assert app.check_action("interrupt", ()) is False
+        assert app.check_action("solution", ()) is False
+        await pilot.press("enter")
+        assert not app.running

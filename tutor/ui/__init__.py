@@ -1,0 +1,1 @@
+"""The terminal app (Textual): a thin shell over the runner and the session."""

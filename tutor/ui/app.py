@@ -1,0 +1,498 @@
+"""TutorApp: lessons, steps and the live session in the terminal.
+
+A thin shell over the core: the runner runs steps in the session; the app
+shows the runner's events, coalescing the high-rate ones (metrics, progress)
+to about ten screen updates a second.  torch is never imported here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.widgets import Footer, OptionList, TextArea
+from textual.worker import Worker, WorkerState
+
+from tutor.lessons import Lesson, LessonSet
+from tutor.progress import Progress, ProgressStore
+from tutor.runner import (
+    Runner,
+    RunnerEvent,
+    StepEvent,
+    StepFinished,
+    StepStarted,
+    StepStatus,
+)
+from tutor.session import (
+    Error,
+    History,
+    KernelSession,
+    KernelState,
+    Metrics,
+    Output,
+    Plot,
+    Session,
+    SessionError,
+)
+from tutor.session import (
+    Progress as ProgressEvent,
+)
+from tutor.ui.screens.help import HelpScreen
+from tutor.ui.widgets.lesson_list import LessonList
+from tutor.ui.widgets.loss_table import LossTable
+from tutor.ui.widgets.plot_view import PlotView
+from tutor.ui.widgets.session_panel import SessionPanel
+from tutor.ui.widgets.step_view import StepView
+from tutor.ui.widgets.tensor_inspector import TensorInspector
+from tutor.ui.widgets.top_bar import TopBar
+
+REFRESH_S = 0.1
+"""Live views redraw at most ten times a second."""
+NARROW = 110
+"""Below this many columns the session panel goes under the step."""
+WIDE = 150
+"""From this many columns the lesson list shows beside the step."""
+SECOND_INTERRUPT_S = 2.0
+"""A second interrupt this long after the first, with the code still running, restarts."""
+
+
+@dataclass
+class _Live:
+    """What arrived since the last redraw."""
+
+    rows: list[dict[str, float]]
+    dirty: bool = False
+    progress: tuple[int, int | None] | None = None
+
+
+class TutorApp(App[None]):
+    """The tutor: read a step, run it, watch the model learn."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tutor"
+    ENABLE_COMMAND_PALETTE = True
+    AUTO_FOCUS = "StepView"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("q", "quit", "Quit", id="quit-q", show=False),
+        Binding("enter,r", "run_step", "Run", id="run"),
+        Binding("n,right", "next_step", "Next", id="next"),
+        Binding("p,left", "previous_step", "Prev", id="previous"),
+        Binding("a", "run_to_here", "Run up to here", id="run-to-here"),
+        Binding("ctrl+c,i", "interrupt", "Interrupt", id="interrupt", priority=True),
+        Binding("R", "restart", "Restart", id="restart"),
+        Binding("h", "hint", "Hint", id="hint"),
+        Binding("s", "solution", "Solution", id="solution"),
+        Binding("e", "edit", "Edit", id="edit"),
+        Binding("escape", "leave_editor", "Leave editor", id="leave-editor", priority=True),
+        Binding("l", "toggle_lessons", "Lessons", id="lessons"),
+        Binding("1", "tab('training')", "Training tab", show=False),
+        Binding("2", "tab('plot')", "Plot tab", show=False),
+        Binding("3", "tab('tensors')", "Tensors tab", show=False),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(
+        self,
+        lessons: LessonSet,
+        *,
+        device: str = "auto",
+        session: Session | None = None,
+        start_session: bool = True,
+        store: ProgressStore | None = None,
+    ) -> None:
+        super().__init__()
+        self.lessons = lessons
+        self.session: Session = session or KernelSession(device=device, on_state=self._on_state)
+        self.start_session_on_mount = start_session
+        self.store = store or ProgressStore()
+        self.progress: Progress = self.store.load()
+        self.runner = Runner(self.session, lessons, timeout=None, exercise_code=self._exercise_code)
+        self.lesson_index, self.step_index = self._resume_position()
+        self._live = _Live(rows=[])
+        self._interrupted_at: float | None = None
+        self._failed: set[tuple[str, int]] = set()
+        """Steps that failed or were interrupted in this session: not replayed on their own."""
+
+    # -- layout -------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="top-bar")
+        with Horizontal(id="main"):
+            yield LessonList(id="lesson-list")
+            yield StepView(id="step")
+            yield SessionPanel(id="session")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        if self.store.warning:
+            self.notify(self.store.warning, title="Progress", severity="warning", timeout=10)
+        self._apply_width(self.size.width)
+        await self._show_current()
+        self.set_interval(REFRESH_S, self._redraw_live)
+        if self.start_session_on_mount:
+            self.start_session()
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.screen.set_class(width < NARROW, "narrow")
+        self.screen.set_class(width < WIDE, "no-lesson-list")
+
+    # -- where we are ---------------------------------------------------------
+    @property
+    def lesson(self) -> Lesson:
+        return self.lessons.lessons[self.lesson_index]
+
+    def _resume_position(self) -> tuple[int, int]:
+        ids = [lesson.id for lesson in self.lessons.lessons]
+        if self.progress.lesson_id in ids:
+            index = ids.index(self.progress.lesson_id)
+            step = min(max(self.progress.step, 0), len(self.lessons.lessons[index].steps) - 1)
+            return index, step
+        return 0, 0
+
+    async def _show_current(self) -> None:
+        lesson, index = self.lesson, self.step_index
+        top = self.query_one(TopBar)
+        top.position = (
+            f"Lesson {self.lesson_index + 1}/{len(self.lessons.lessons)} · "
+            f"Step {index + 1}/{len(lesson.steps)} · {lesson.title}"
+        )
+        await self.query_one(StepView).show_step(
+            lesson,
+            index,
+            self.progress.code_for(lesson.id, index),
+            self.progress.is_done(lesson.id, index),
+        )
+        self.query_one(LessonList).show(self.lessons.lessons, self.progress, self.lesson_index)
+        self.progress.lesson_id, self.progress.step = lesson.id, index
+        self._save()
+        self.refresh_bindings()
+
+    def _save(self) -> None:
+        if not self.store.save(self.progress):
+            self.notify(self.store.warning, title="Progress", severity="warning")
+
+    # -- session ---------------------------------------------------------------
+    def _on_state(self, state: KernelState) -> None:
+        for top in self.query(TopBar):  # none while the app is shutting down
+            top.state = state.value
+            self.refresh_bindings()
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def start_session(self) -> None:
+        try:
+            await self.session.start()
+            described = await self.session.describe()
+        except SessionError as exc:
+            self.notify(
+                str(exc), title="The Python session did not start", severity="error", timeout=30
+            )
+            return
+        if not described.get("ok"):
+            self.notify(described.get("error", ""), title="Device", severity="error", timeout=30)
+        self.query_one(TopBar).device = described.get("device", "?")
+        if self.runner.missing_before(self.lesson, self.step_index) and any(
+            self.progress.completed.values()
+        ):
+            self.notify("Replaying the steps before this one so the session matches your progress.")
+            self.run_steps(replay_only=True)
+
+    @property
+    def running(self) -> bool:
+        return any(
+            w.group == "run" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for w in self.workers
+        )
+
+    def _exercise_code(self, lesson: Lesson, index: int) -> str | None:
+        """The learner's code for an exercise step: the editor's for the step shown, else saved."""
+        if (lesson.id, index) == (self.lesson.id, self.step_index):
+            return self.query_one(StepView).editor.text
+        if self.progress.is_done(lesson.id, index):
+            return self.progress.code_for(lesson.id, index)
+        return None  # not solved yet: replay uses the reference solution
+
+    @work(exclusive=True, group="run", exit_on_error=False)
+    async def run_steps(self, *, replay_only: bool = False, rerun_lesson: bool = False) -> None:
+        """Replay what the current step builds on, then run it (unless ``replay_only``)."""
+        lesson, index = self.lesson, self.step_index
+        view = self.query_one(StepView)
+        view.clear_output()
+        if rerun_lesson:
+            for i in range(index):
+                self.runner.done.discard((lesson.id, i))
+        skip = frozenset(self._failed)
+        missing = self.runner.missing_before(lesson, index, skip)
+        if missing:
+            view.show_status(f"Replaying {len(missing)} earlier step(s)…")
+            ok = await self._consume(self.runner.replay_to(lesson, index, skip))
+            if not ok:
+                return
+        if replay_only:
+            view.show_status("The session is up to date. Press enter to run this step.")
+            await self._refresh_inspector()
+            return
+        view.show_status("Running…")
+        await self._consume(self.runner.run_step(lesson, index))
+        await self._refresh_inspector()
+
+    async def _consume(self, events: object) -> bool:
+        """Show runner events; False if a step failed."""
+        ok = True
+        async for event in events:  # type: ignore[attr-defined]
+            if await self._show_event(event) is False:
+                ok = False
+        return ok
+
+    async def _show_event(self, event: RunnerEvent) -> bool | None:
+        view = self.query_one(StepView)
+        panel = self.query_one(SessionPanel)
+        if isinstance(event, StepStarted):
+            self._live = _Live(rows=[])
+            if event.replay:
+                step = event.lesson.steps[event.index]
+                view.show_status(
+                    f"Replaying {event.lesson.id} step {event.index + 1}: {step.title}…"
+                )
+        elif isinstance(event, StepEvent):
+            self._show_session_event(event, view, panel)
+        elif isinstance(event, StepFinished):
+            return await self._finished(event, view)
+        return None
+
+    def _show_session_event(self, event: StepEvent, view: StepView, panel: SessionPanel) -> None:
+        inner = event.event
+        if isinstance(inner, Output) and not event.replay:
+            view.write_output(inner.text, inner.stream)
+        elif isinstance(inner, Metrics):
+            rows = self._live.rows
+            del rows[inner.start :]
+            rows.extend(inner.rows)
+            self._live.dirty = True
+        elif isinstance(inner, History):
+            self._live.rows = list(inner.rows)
+            self._live.dirty = True
+        elif isinstance(inner, ProgressEvent):
+            self._live.progress = (inner.done, inner.total)
+        elif isinstance(inner, Plot):
+            if inner.spec.get("kind") == "scatter" or not self._live.rows:
+                panel.query_one("#data-plot", PlotView).show(inner.spec)
+                if not event.replay:
+                    panel.show_tab("plot")
+        elif isinstance(inner, Error):
+            pass  # shown with the step's result
+
+    async def _finished(self, event: StepFinished, view: StepView) -> bool:
+        result = event.result
+        self._redraw_live()
+        key = (event.lesson.id, event.index)
+        if result.status is StepStatus.PASSED:
+            self._failed.discard(key)
+        else:
+            self._failed.add(key)
+        if result.status is StepStatus.PASSED:
+            self.progress.mark_done(event.lesson.id, event.index)
+            step = event.lesson.steps[event.index]
+            if step.is_exercise and not event.replay and event.lesson.id == self.lesson.id:
+                self.progress.set_code(event.lesson.id, event.index, view.editor.text)
+            self._save()
+            self.query_one(LessonList).show(self.lessons.lessons, self.progress, self.lesson_index)
+        if not event.replay or result.status is not StepStatus.PASSED:
+            if event.replay:
+                view.show_status(
+                    f"[$error]Replaying {event.lesson.id} step {event.index + 1} failed.[/] "
+                    "Go to that step to see why."
+                )
+            else:
+                await view.show_result(result)
+        return result.status is StepStatus.PASSED
+
+    def _redraw_live(self) -> None:
+        """The coalesced redraw: loss table, loss curves, progress bar."""
+        live = self._live
+        panel = self.query_one(SessionPanel)
+        if live.progress is not None:
+            panel.show_progress(*live.progress)
+            live.progress = None
+        if not live.dirty:
+            return
+        live.dirty = False
+        with self.batch_update():
+            panel.query_one(LossTable).show(live.rows)
+            panel.query_one("#loss-plot", PlotView).show_history(live.rows)
+            panel.show_tab("training")
+
+    async def _refresh_inspector(self) -> None:
+        if self.session.state is not KernelState.IDLE:
+            return
+        try:
+            entries = await self.session.inspect()
+        except SessionError:
+            return
+        self.query_one(TensorInspector).show(entries)
+
+    # -- actions --------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        step = self.lesson.steps[self.step_index]
+        ready = self.session.state is KernelState.IDLE and not self.running
+        if action in ("run_step", "run_to_here"):
+            return ready
+        if action == "interrupt":
+            return self.running or self.session.state is KernelState.BUSY
+        if action in ("solution", "edit"):
+            return step.is_exercise
+        if action == "leave_editor":
+            return isinstance(self.focused, TextArea)
+        if action == "restart":
+            return self.session.state is not KernelState.STARTING
+        return True
+
+    async def action_next_step(self) -> None:
+        await self._move(+1)
+
+    async def action_previous_step(self) -> None:
+        await self._move(-1)
+
+    async def _move(self, delta: int) -> None:
+        lessons = self.lessons.lessons
+        lesson_index, step_index = self.lesson_index, self.step_index + delta
+        if step_index >= len(lessons[lesson_index].steps):
+            if lesson_index + 1 >= len(lessons):
+                self.notify("This is the last step of the course. Well done!")
+                return
+            lesson_index, step_index = lesson_index + 1, 0
+        elif step_index < 0:
+            if lesson_index == 0:
+                return
+            lesson_index -= 1
+            step_index = len(lessons[lesson_index].steps) - 1
+        await self._go(lesson_index, step_index)
+
+    async def _go(self, lesson_index: int, step_index: int) -> None:
+        self._remember_editor()
+        self.lesson_index, self.step_index = lesson_index, step_index
+        await self._show_current()
+
+    def _remember_editor(self) -> None:
+        step = self.lesson.steps[self.step_index]
+        if step.is_exercise:
+            self.progress.set_code(
+                self.lesson.id, self.step_index, self.query_one(StepView).editor.text
+            )
+
+    def action_run_step(self) -> None:
+        self._interrupted_at = None
+        self.run_steps()
+
+    def action_run_to_here(self) -> None:
+        self._interrupted_at = None
+        self.run_steps(rerun_lesson=True)
+
+    async def action_interrupt(self) -> None:
+        if not (self.running or self.session.state is KernelState.BUSY):
+            self.notify("Nothing is running. Press ctrl+q to quit.")
+            return
+        now = time.monotonic()
+        if self._interrupted_at is not None and now - self._interrupted_at > SECOND_INTERRUPT_S:
+            self.notify(
+                "The code ignored the interrupt, so the session was restarted. "
+                "Its state is gone: run the steps again (a runs up to here).",
+                severity="warning",
+                timeout=10,
+            )
+            self._interrupted_at = None
+            await self._restart(replay=False)
+            return
+        self._interrupted_at = self._interrupted_at or now
+        await self.session.interrupt()
+        self.notify("Interrupted. The session keeps its variables.")
+
+    async def action_restart(self) -> None:
+        await self._restart(replay=True)
+
+    async def _restart(self, *, replay: bool) -> None:
+        self.workers.cancel_group(self, "run")
+        self.query_one(SessionPanel).clear()
+        self.query_one(StepView).show_status("Restarting the session…")
+        self.runner.forget()
+        self._failed.clear()
+        try:
+            await self.session.restart()
+        except SessionError as exc:
+            self.notify(str(exc), title="Restart failed", severity="error")
+            return
+        self.query_one(StepView).show_status("A fresh session.")
+        if replay:
+            self.run_steps(replay_only=True)
+
+    async def action_hint(self) -> None:
+        step = self.lesson.steps[self.step_index]
+        await self.query_one(StepView).show_hint(step.hint)
+
+    def action_solution(self) -> None:
+        solution = self.lesson.steps[self.step_index].solution
+        if solution is not None:
+            self.query_one(StepView).show_solution(solution.text)
+
+    def action_edit(self) -> None:
+        editor = self.query_one(StepView).editor
+        editor.focus()
+        editor.scroll_visible()
+
+    def action_leave_editor(self) -> None:
+        self.query_one(StepView).focus()
+        self.refresh_bindings()
+
+    def action_toggle_lessons(self) -> None:
+        """Show and focus the lesson list; from the list, hide it again."""
+        lesson_list = self.query_one(LessonList)
+        if lesson_list.display and lesson_list.has_focus:
+            lesson_list.display = False
+            self.query_one(StepView).focus()
+        else:
+            lesson_list.display = True
+            lesson_list.focus()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(SessionPanel).show_tab(tab)
+
+    def action_help(self) -> None:
+        keys = [
+            (binding.key, binding.description)
+            for binding in self.BINDINGS
+            if isinstance(binding, Binding) and binding.description
+        ]
+        self.push_screen(HelpScreen(keys))
+
+    async def action_quit(self) -> None:
+        self._remember_editor()
+        self._save()
+        self.workers.cancel_all()
+        await self.session.shutdown()
+        self.exit()
+
+    @on(OptionList.OptionSelected, "#lesson-list")
+    async def _open_lesson(self, event: OptionList.OptionSelected) -> None:
+        await self._go(event.option_index, 0)
+        self.query_one(StepView).focus()
+
+    @on(TextArea.Changed, "#exercise")
+    def _editor_changed(self) -> None:
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.refresh_bindings()
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.notify(str(event.worker.error), title="Something went wrong", severity="error")
+
+    async def on_unmount(self) -> None:
+        await self.session.shutdown()

@@ -1,0 +1,122 @@
+"""StepView: the current step's prose, code, exercise editor and output."""
+
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Collapsible, Markdown, RichLog, Static, TextArea
+
+from tutor.lessons import BlockKind, Lesson
+from tutor.runner import StepResult, StepStatus
+
+MAX_OUTPUT_LINES = 2000
+
+
+def _syntax(code: str) -> Syntax:
+    return Syntax(
+        code.rstrip(), "python", theme="ansi_dark", background_color="default", word_wrap=True
+    )
+
+
+class StepView(VerticalScroll):
+    """Everything about one step; the app calls its methods, it posts nothing."""
+
+    DEFAULT_CSS = """
+    StepView { height: 1fr; padding: 0 1; }
+    StepView #step-title { text-style: bold; color: $accent; margin-bottom: 1; }
+    StepView #prose { margin: 0; padding: 0; }
+    StepView .code { background: $surface; padding: 0 1; margin: 1 0 0 0; }
+    StepView #exercise { height: auto; min-height: 6; max-height: 24; margin-top: 1; }
+    StepView #solution {
+        background: $surface; padding: 0 1; margin-top: 1; border-left: thick $success;
+    }
+    StepView #hint { margin-top: 1; padding: 0 1; border-left: thick $warning; }
+    StepView #result { margin-top: 1; }
+    StepView #output { height: auto; max-height: 30; margin-top: 1; border: round $primary 40%; }
+    StepView .hidden { display: none; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="step-title")
+        yield Markdown(id="prose")
+        yield Static(id="code", classes="code")
+        yield TextArea.code_editor("", language="python", id="exercise", classes="hidden")
+        with Collapsible(title="Checks", collapsed=True, id="checks"):
+            yield Static(id="checks-code", classes="code")
+        yield Static(id="solution", classes="hidden")
+        yield Markdown(id="hint", classes="hidden")
+        yield Static(id="result")
+        yield RichLog(id="output", max_lines=MAX_OUTPUT_LINES, wrap=True, classes="hidden")
+
+    async def show_step(
+        self, lesson: Lesson, index: int, exercise_code: str | None, done: bool
+    ) -> None:
+        step = lesson.steps[index]
+        mark = " ✓" if done else ""
+        self.query_one("#step-title", Static).update(
+            f"Step {index + 1}/{len(lesson.steps)} · {step.title}{mark}"
+        )
+        await self.query_one("#prose", Markdown).update(step.prose or "")
+        code = "\n\n".join(b.text.rstrip() for b in step.of_kind(BlockKind.CODE))
+        code_view = self.query_one("#code", Static)
+        code_view.update(_syntax(code) if code else "")
+        code_view.set_class(not code, "hidden")
+        editor = self.query_one("#exercise", TextArea)
+        editor.set_class(not step.is_exercise, "hidden")
+        if step.is_exercise:
+            assert step.exercise is not None
+            editor.load_text(exercise_code if exercise_code is not None else step.exercise.text)
+        checks = "\n\n".join(b.text.rstrip() for b in step.checks)
+        self.query_one("#checks-code", Static).update(_syntax(checks) if checks else "")
+        self.query_one("#checks", Collapsible).set_class(not checks, "hidden")
+        self.query_one("#solution", Static).set_class(True, "hidden")
+        hint = self.query_one("#hint", Markdown)
+        hint.set_class(True, "hidden")
+        self.query_one("#result", Static).update("")
+        self.clear_output()
+        self.scroll_home(animate=False)
+
+    @property
+    def editor(self) -> TextArea:
+        return self.query_one("#exercise", TextArea)
+
+    def clear_output(self) -> None:
+        output = self.query_one("#output", RichLog)
+        output.clear()
+        output.set_class(True, "hidden")
+
+    def write_output(self, text: str, stream: str = "stdout") -> None:
+        output = self.query_one("#output", RichLog)
+        output.set_class(False, "hidden")
+        output.write(Text.from_ansi(text.rstrip("\n"), style="red" if stream == "stderr" else ""))
+
+    def show_status(self, text: str) -> None:
+        self.query_one("#result", Static).update(text)
+
+    async def show_hint(self, text: str) -> None:
+        hint = self.query_one("#hint", Markdown)
+        await hint.update("**Hint.** " + (text or "No hint for this step."))
+        hint.set_class(False, "hidden")
+        hint.scroll_visible()
+
+    def show_solution(self, code: str) -> None:
+        solution = self.query_one("#solution", Static)
+        solution.update(_syntax(code))
+        solution.set_class(False, "hidden")
+        solution.scroll_visible()
+
+    async def show_result(self, result: StepResult) -> None:
+        """✓ and the time, or the error, its traceback and the hint."""
+        if result.status is StepStatus.PASSED:
+            self.show_status(f"[$success]✓ passed[/] in {result.duration_s:.2f}s")
+            return
+        error = result.error
+        assert error is not None
+        title = "Check failed" if error.type == "CheckFailed" else error.type
+        self.show_status(f"[$error]✗ {title}:[/] {Text(error.message).markup}")
+        if error.traceback and error.type != "CheckFailed":
+            self.write_output(error.traceback, "stderr")
+        if result.hint:
+            await self.show_hint(result.hint)

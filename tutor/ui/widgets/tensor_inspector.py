@@ -1,0 +1,103 @@
+"""TensorInspector: the tensors, parameters, modules and optimizers in the session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import DataTable
+
+COLUMNS = (
+    "name",
+    "type",
+    "shape",
+    "dtype",
+    "device",
+    "grad",
+    "min",
+    "max",
+    "mean",
+    "nan/inf",
+    "size",
+)
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.4g}"
+
+
+def _size(count: int | None) -> str:
+    if count is None:
+        return ""
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024  # type: ignore[assignment]
+    return ""
+
+
+def summary_row(entry: dict[str, Any]) -> tuple[str, ...]:
+    """One inspector row from a summary computed in the kernel."""
+    kind = entry.get("kind")
+    if kind == "module":
+        return (
+            entry["name"],
+            entry["type"],
+            f"{entry['params']} params",
+            "",
+            entry.get("device") or "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            _size(entry.get("bytes")),
+        )
+    if kind == "optimizer":
+        return (
+            entry["name"],
+            entry["type"],
+            f"lr {entry.get('lr')}",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        )
+    grad = ("needs grad" if entry["requires_grad"] else "") + (
+        ", has grad" if entry["has_grad"] else ""
+    )
+    bad = "" if entry["nan"] is None else f"{entry['nan']}/{entry['inf']}"
+    return (
+        entry["name"],
+        entry["type"],
+        "[" + ", ".join(map(str, entry["shape"])) + "]",
+        entry["dtype"],
+        entry["device"],
+        grad,
+        _number(entry["min"]),
+        _number(entry["max"]),
+        _number(entry["mean"]),
+        bad,
+        _size(entry["bytes"]),
+    )
+
+
+class TensorInspector(DataTable):
+    """Refreshed after every step; cleared when the session restarts."""
+
+    DEFAULT_CSS = """
+    TensorInspector { height: 1fr; }
+    """
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        self.add_columns(*COLUMNS)
+
+    def show(self, entries: list[dict[str, Any]]) -> None:
+        self.clear()
+        for entry in entries:
+            self.add_row(*summary_row(entry), key=entry["name"])
