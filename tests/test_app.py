@@ -304,3 +304,17 @@ async def test_run_is_disabled_until_the_session_is_ready(make_app) -> None:
         assert app.check_action("solution", ()) is False
         await pilot.press("enter")
         assert not app.running
+
+
+async def test_resizing_to_60x20_and_back_loses_nothing(make_app) -> None:
+    app = make_app(start_session=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        assert app.screen.has_class("narrow")
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert not app.screen.has_class("narrow")
+        assert app.step_index == 1
+        assert "Train a little" in str(app.query_one("#step-title", Static).content)

@@ -14,12 +14,12 @@ from tutor.ui.app import TutorApp
 @pytest.fixture
 def app(tmp_path: Path) -> TutorApp:
     lessons = write(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
-    return TutorApp(
-        lessons, store=ProgressStore(tmp_path / "progress.json"), start_session=False
-    )
+    return TutorApp(lessons, store=ProgressStore(tmp_path / "progress.json"), start_session=False)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 45)], ids=["80x24", "120x40", "160x45"])
+@pytest.mark.parametrize(
+    "size", [(80, 24), (120, 40), (160, 45)], ids=["80x24", "120x40", "160x45"]
+)
 def test_main_screen(snap_compare, app: TutorApp, size: tuple[int, int]) -> None:
     assert snap_compare(app, terminal_size=size)
 

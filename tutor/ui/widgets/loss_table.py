@@ -28,7 +28,7 @@ class LossTable(DataTable):
     """Shows the last rows; the best row is marked ★ (and kept in view when it scrolls out)."""
 
     DEFAULT_CSS = """
-    LossTable { height: auto; max-height: 18; }
+    LossTable { height: 1fr; max-height: 19; min-height: 5; border: round $primary 40%; }
     """
 
     def on_mount(self) -> None:
@@ -50,3 +50,4 @@ class LossTable(DataTable):
             mark = "★ best" if i == best else ""
             self.add_row(*(_cell(rows[i].get(c)) for c in columns), mark)
         self.border_subtitle = f"{len(rows)} rows"
+        self.scroll_end(animate=False, immediate=True)  # the newest rows are the news

@@ -19,7 +19,7 @@ class PlotView(PlotextPlot):
     """Draws the latest plot it was given; redraws are cheap with at most ~2,000 points."""
 
     DEFAULT_CSS = """
-    PlotView { height: 1fr; min-height: 8; }
+    PlotView { height: 2fr; min-height: 8; }
     """
 
     def show(self, spec: dict[str, Any]) -> None:
