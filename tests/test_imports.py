@@ -74,3 +74,40 @@ def test_headless_run_keeps_torch_in_the_kernel(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "✓ 1. Use torch" in done.stdout
     assert json.loads(result.read_text()) == {"code": 0, "textual": False, "torch": False}
+
+
+def test_the_app_with_a_session_never_imports_torch(tmp_path: Path) -> None:
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    (lessons / "01_t.md").write_text(
+        "---\ntitle: T\n---\n## Make\n\nProse.\n\n```python\nimport torch\nt = torch.ones(2)\n```\n"
+    )
+    done = run_python(
+        f"""
+        import asyncio, json, sys
+        from pathlib import Path
+        from tutor.lessons import load_lessons
+        from tutor.progress import ProgressStore
+        from tutor.session import KernelState
+        from tutor.ui.app import TutorApp
+
+        async def main():
+            app = TutorApp(load_lessons(Path({str(lessons)!r})), device="cpu",
+                           store=ProgressStore(Path({str(tmp_path / "p.json")!r})))
+            async with app.run_test(size=(100, 30)) as pilot:
+                while app.session.state is not KernelState.IDLE:
+                    await pilot.pause(0.05)
+                await pilot.press("enter")
+                while app.running or app.session.state is not KernelState.IDLE:
+                    await pilot.pause(0.05)
+                rows = app.query_one("TensorInspector").row_count
+            return rows
+
+        rows = asyncio.run(main())
+        print(json.dumps({{"rows": rows, "torch": "torch" in sys.modules}}))
+        """,
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"rows": 1, "torch": False}

@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="headless: no tables or plots, only steps and failures",
     )
+    parser.add_argument(
+        "--reset-progress",
+        action="store_true",
+        help="forget the saved progress (place, finished steps, exercise code), then start",
+    )
     parser.add_argument("--version", action="version", version=f"tutor {__version__}")
     return parser
 
@@ -146,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             "tutor: the app needs a terminal, and this is not one. "
             "Use 'python -m tutor --headless' to run the lessons without a screen.\n",
         )
+    if args.reset_progress:
+        from tutor.progress import ProgressStore
+
+        ProgressStore().reset()
     make_app(lessons, device=args.device).run()
     return 0
 
