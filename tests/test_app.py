@@ -152,7 +152,8 @@ async def test_run_a_step_shows_output_and_inspector(make_app) -> None:
         await ready(pilot, app)
         await pilot.press("enter")
         await ready(pilot, app)
-        assert "made torch.Size([6])" in output_text(app)
+        # The output log draws once it has been laid out: a frame after the run ends.
+        await until(pilot, lambda: "made torch.Size([6])" in output_text(app), seconds=5)
         assert "passed" in status_text(app)
         inspector = app.query_one(TensorInspector)
         assert inspector.row_count >= 1
@@ -189,7 +190,7 @@ async def test_interrupt_keeps_the_state(make_app) -> None:
         assert "KeyboardInterrupt" in status_text(app)
         await pilot.press("n", "enter")
         await ready(pilot, app)
-        assert "total 15.0" in output_text(app)
+        await until(pilot, lambda: "total 15.0" in output_text(app), seconds=5)
         assert "passed" in status_text(app)
 
 

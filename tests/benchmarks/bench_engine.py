@@ -24,7 +24,7 @@ from jupyter_client import AsyncKernelManager
 
 from tutor.lessons import BlockKind, bundled_lessons_dir, load_lessons
 from tutor.session import History, KernelSession
-from tutor.session.kernel import _TutorKernelManager
+from tutor.session.kernel import kernel_manager
 
 TRAINING_LOOP = """
 import time, torch
@@ -49,7 +49,7 @@ elapsed = time.perf_counter() - started
 
 async def bare_client_round_trips(rounds: int) -> list[float]:
     directory = tempfile.mkdtemp(prefix="tutor-bench-")
-    km: AsyncKernelManager = _TutorKernelManager(
+    km: AsyncKernelManager = kernel_manager(
         transport="ipc", connection_file=os.path.join(directory, "kernel.json")
     )
     await km.start_kernel()

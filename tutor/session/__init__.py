@@ -13,7 +13,16 @@ from tutor.session.events import (
     Progress,
     RunStatus,
 )
-from tutor.session.kernel import KernelSession
+
+
+def __getattr__(name: str) -> object:
+    """``KernelSession`` is imported on first use: jupyter_client costs start-up time."""
+    if name == "KernelSession":
+        from tutor.session.kernel import KernelSession
+
+        return KernelSession
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Display",

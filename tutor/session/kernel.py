@@ -19,10 +19,11 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from jupyter_client import AsyncKernelManager
-from jupyter_client.kernelspec import KernelSpec
+if TYPE_CHECKING:
+    from jupyter_client import AsyncKernelManager
+
 
 from tutor.kernel_side import MIME_TYPE
 from tutor.session.base import KernelState, SessionBusy, SessionError
@@ -56,28 +57,38 @@ class _Gone:
         self.reason = reason
 
 
-class _TutorKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel is always tutor's own launcher on ``sys.executable``.
+KERNEL_ARGV = [
+    sys.executable,
+    "-m",
+    "tutor.kernel_launcher",
+    "-f",
+    "{connection_file}",
+    "--HistoryManager.enabled=False",
+]
+"""tutor's own launcher on tutor's own interpreter: a kernelspec named ``python3``
+installed elsewhere may point at another interpreter without tutor's packages."""
 
-    A kernelspec named ``python3`` installed elsewhere may point at another
-    interpreter; tutor's kernel must see the same packages as tutor.
+
+def kernel_manager(**options: Any) -> AsyncKernelManager:
+    """An async kernel manager that always starts ``KERNEL_ARGV``.
+
+    jupyter_client is imported here, on first use, so that the app's first
+    screen does not wait for it.
     """
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpec
 
-    @property
-    def kernel_spec(self) -> KernelSpec:
-        return KernelSpec(
-            argv=[
-                sys.executable,
-                "-m",
-                "tutor.kernel_launcher",
-                "-f",
-                "{connection_file}",
-                "--HistoryManager.enabled=False",
-            ],
-            display_name="tutor",
-            language="python",
-            interrupt_mode="signal",
-        )
+    class TutorKernelManager(AsyncKernelManager):
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            return KernelSpec(
+                argv=KERNEL_ARGV,
+                display_name="tutor",
+                language="python",
+                interrupt_mode="signal",
+            )
+
+    return TutorKernelManager(**options)
 
 
 def describe_exit(returncode: int | None) -> str:
@@ -119,7 +130,7 @@ class KernelSession:
         self.state = KernelState.STOPPED
         self.death_reason = ""
         self._on_state = on_state
-        self._km: _TutorKernelManager | None = None
+        self._km: AsyncKernelManager | None = None
         self._kc: Any = None
         self._dir: Path | None = None
         self._log: BinaryIO | None = None
@@ -137,7 +148,7 @@ class KernelSession:
         self._set_state(KernelState.STARTING)
         self.death_reason = ""
         self._dir = Path(tempfile.mkdtemp(prefix="tutor-session-"))  # mode 0700
-        km = _TutorKernelManager(transport="ipc", connection_file=str(self._dir / "kernel.json"))
+        km = kernel_manager(transport="ipc", connection_file=str(self._dir / "kernel.json"))
         env = {
             **os.environ,
             "TUTOR_KERNEL": "1",

@@ -69,6 +69,9 @@ class _Live:
     rows: list[dict[str, float]]
     dirty: bool = False
     progress: tuple[int, int | None] | None = None
+    announced: bool = False
+    """The Training tab was brought forward for this step's metrics (once, so the
+    learner can switch to another tab while the loop goes on)."""
 
 
 class TutorApp(App[None]):
@@ -111,6 +114,7 @@ class TutorApp(App[None]):
         super().__init__()
         self.lessons = lessons
         self.session: Session = session or KernelSession(device=device, on_state=self._on_state)
+        """The kernel itself starts after the first screen is up (``start_session``)."""
         self.start_session_on_mount = start_session
         self.store = store or ProgressStore()
         self.progress: Progress = self.store.load()
@@ -329,7 +333,9 @@ class TutorApp(App[None]):
         with self.batch_update():
             panel.query_one(LossTable).show(live.rows)
             panel.query_one("#loss-plot", PlotView).show_history(live.rows)
-            panel.show_tab("training")
+            if not live.announced:
+                live.announced = True
+                panel.show_tab("training")
 
     async def _refresh_inspector(self) -> None:
         if self.session.state is not KernelState.IDLE:

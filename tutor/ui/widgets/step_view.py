@@ -42,7 +42,8 @@ class StepView(VerticalScroll):
         yield Static(id="step-title")
         yield Markdown(id="prose")
         yield Static(id="code", classes="code")
-        yield TextArea.code_editor("", language="python", id="exercise", classes="hidden")
+        # The Python grammar loads when the first exercise shows, not at start-up.
+        yield TextArea.code_editor("", language=None, id="exercise", classes="hidden")
         with Collapsible(title="Checks", collapsed=True, id="checks"):
             yield Static(id="checks-code", classes="code")
         yield Static(id="solution", classes="hidden")
@@ -67,6 +68,7 @@ class StepView(VerticalScroll):
         editor.set_class(not step.is_exercise, "hidden")
         if step.is_exercise:
             assert step.exercise is not None
+            editor.language = "python"
             editor.load_text(exercise_code if exercise_code is not None else step.exercise.text)
         checks = "\n\n".join(b.text.rstrip() for b in step.checks)
         self.query_one("#checks-code", Static).update(_syntax(checks) if checks else "")
