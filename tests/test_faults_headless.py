@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import psutil
 import pytest
 
+from tests.processes import kernel_pids
+
 FENCE = "```"
 
 
@@ -106,15 +108,6 @@ def probe(fault: Fault) -> str:
     return lesson(f"After {fault.name}", f"after-{fault.name}", step("Probe", code))
 
 
-def kernels() -> set[int]:
-    found = set()
-    for process in psutil.process_iter(["cmdline"]):
-        cmdline = process.info["cmdline"] or []
-        if "tutor.kernel_launcher" in cmdline:
-            found.add(process.pid)
-    return found
-
-
 def limit_memory() -> None:
     """8 GiB of address space for headless and its kernel: allocation fails, nothing else."""
     limit = 8 * 1024**3
@@ -137,7 +130,7 @@ def matrix(
         files[f"{2 * number + 1:02d}_after-{fault.name}.md"] = probe(fault)
     for name, text in files.items():
         (lessons / name).write_text(text)
-    before = kernels()
+    before = kernel_pids()
     started = time.monotonic()
     result = subprocess.run(
         [
@@ -163,7 +156,7 @@ def matrix(
     )
     elapsed = time.monotonic() - started
     report = json.loads((root / "report.json").read_text())
-    return result, report, elapsed, kernels() - before
+    return result, report, elapsed, kernel_pids() - before
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
@@ -210,7 +203,7 @@ def test_a_signal_stops_headless_cleanly(tmp_path, signum: int) -> None:
         )
     )
     report_path = tmp_path / "report.json"
-    before = kernels()
+    before = kernel_pids()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -230,7 +223,7 @@ def test_a_signal_stops_headless_cleanly(tmp_path, signum: int) -> None:
         env={**os.environ, "NO_COLOR": "1"},
     )
     deadline = time.monotonic() + 60
-    while not (kernels() - before) and time.monotonic() < deadline:
+    while not (kernel_pids() - before) and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(2.5)  # the kernel is up and the step is running
     process.send_signal(signum)
@@ -241,7 +234,7 @@ def test_a_signal_stops_headless_cleanly(tmp_path, signum: int) -> None:
     assert report["interrupted"] is True
     assert report["lessons"][0]["status"] == "failed"
     time.sleep(0.5)
-    assert not [pid for pid in kernels() - before if psutil.pid_exists(pid)]
+    assert not [pid for pid in kernel_pids() - before if psutil.pid_exists(pid)]
 
 
 def test_the_kernel_dies_with_a_killed_headless(tmp_path) -> None:
@@ -250,7 +243,7 @@ def test_the_kernel_dies_with_a_killed_headless(tmp_path) -> None:
     (lessons / "01_slow.md").write_text(
         lesson("Slow", "slow", step("Wait", "import time\ntime.sleep(60)"))
     )
-    before = kernels()
+    before = kernel_pids()
     process = subprocess.Popen(
         [sys.executable, "-m", "tutor", "--headless", "--lessons", str(lessons)],
         cwd=tmp_path,
@@ -259,7 +252,7 @@ def test_the_kernel_dies_with_a_killed_headless(tmp_path) -> None:
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
-    while not (started := kernels() - before) and time.monotonic() < deadline:
+    while not (started := kernel_pids() - before) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert started, "the kernel never started"
     time.sleep(1)

@@ -11,6 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.processes import kernel_pids
 from tests.test_app import BASICS, EXERCISE, write
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -36,19 +37,11 @@ def wait_for(name: str, text: str, seconds: float = 30) -> str:
         time.sleep(0.2)
 
 
-def kernels() -> set[int]:
-    return {
-        p.pid
-        for p in psutil.process_iter(["cmdline"])
-        if "tutor.kernel_launcher" in (p.info["cmdline"] or [])
-    }
-
-
 @pytest.mark.parametrize("term", ["xterm-256color", "screen-256color"])
 def test_the_app_in_tmux(tmp_path: Path, term: str) -> None:
     write(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
     name = f"tutor-smoke-{term}"
-    before = kernels()
+    before = kernel_pids()
     command = (
         f"cd {tmp_path} && TERM={term} TUTOR_STATE_DIR={tmp_path / 'state'} "
         f"{sys.executable} -m tutor --lessons {tmp_path / 'lessons'}; echo TUTOR-EXITED; sleep 30"
@@ -67,7 +60,7 @@ def test_the_app_in_tmux(tmp_path: Path, term: str) -> None:
         tmux("send-keys", "-t", name, "Enter")
         wait_for(name, "★ best")
         wait_for(name, "60 rows")
-        started = kernels() - before
+        started = kernel_pids() - before
         assert started, "no kernel process while the app runs"
         tmux("send-keys", "-t", name, "C-q")
         wait_for(name, "TUTOR-EXITED")
