@@ -319,3 +319,16 @@ async def test_resizing_to_60x20_and_back_loses_nothing(make_app) -> None:
         assert not app.screen.has_class("narrow")
         assert app.step_index == 1
         assert "Train a little" in str(app.query_one("#step-title", Static).content)
+
+
+async def test_the_command_palette_offers_the_actions_and_a_reset(make_app, store) -> None:
+    app = make_app(start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("n", "n")
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Next", "Prev", "Hint", "Lessons", "Help", "Reset progress"} <= titles
+        assert "Run" not in titles, "run is unavailable before the session is ready"
+        reset = next(c for c in app.get_system_commands(app.screen) if c.title == "Reset progress")
+        await reset.callback()
+        assert (app.lesson.id, app.step_index) == ("basics", 0)
+        assert app.progress.completed == {}

@@ -8,14 +8,17 @@ to about ten screen updates a second.  torch is never imported here.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
+from textual.screen import Screen
 from textual.widgets import Footer, OptionList, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -470,6 +473,31 @@ class TutorApp(App[None]):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(SessionPanel).show_tab(tab)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p): Textual's own commands, then every key's action."""
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.description and binding.show:
+                if self.check_action(binding.action, ()) is False:
+                    continue
+                key = binding.key.split(",")[0]
+                yield SystemCommand(
+                    binding.description,
+                    f"key: {key}",
+                    partial(self.run_action, binding.action),
+                )
+        yield SystemCommand(
+            "Reset progress",
+            "forget finished steps and exercise code, and go back to the first step",
+            self.reset_progress,
+        )
+
+    async def reset_progress(self) -> None:
+        self.store.reset()
+        self.progress = Progress()
+        await self._go(0, 0)
+        self.notify("Progress reset. The session keeps its variables until you restart it (R).")
 
     def action_help(self) -> None:
         keys = [
