@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console, Group
@@ -60,7 +60,6 @@ class HeadlessOptions:
     report_json: Path | None = None
     junit_xml: Path | None = None
     quiet: bool = False
-    lesson_errors: list = field(default_factory=list)
 
 
 def run_headless(options: HeadlessOptions, console: Console | None = None) -> int:

@@ -33,7 +33,6 @@ from tutor.runner import (
     StepStatus,
 )
 from tutor.session import (
-    Error,
     History,
     KernelSession,
     KernelState,
@@ -295,8 +294,6 @@ class TutorApp(App[None]):
                 panel.query_one("#data-plot", PlotView).show(inner.spec)
                 if not event.replay:
                     panel.show_tab("plot")
-        elif isinstance(inner, Error):
-            pass  # shown with the step's result
 
     async def _finished(self, event: StepFinished, view: StepView) -> bool:
         result = event.result
