@@ -289,11 +289,13 @@ class TutorApp(App[None]):
             self._live.dirty = True
         elif isinstance(inner, ProgressEvent):
             self._live.progress = (inner.done, inner.total)
-        elif isinstance(inner, Plot):
-            if inner.spec.get("kind") == "scatter" or not self._live.rows:
-                panel.query_one("#data-plot", PlotView).show(inner.spec)
-                if not event.replay:
-                    panel.show_tab("plot")
+        elif isinstance(inner, Plot) and (
+            inner.spec.get("kind") == "scatter" or not self._live.rows
+        ):
+            # Loss curves drawn from a history the Training tab already shows stay there.
+            panel.query_one("#data-plot", PlotView).show(inner.spec)
+            if not event.replay:
+                panel.show_tab("plot")
 
     async def _finished(self, event: StepFinished, view: StepView) -> bool:
         result = event.result
