@@ -27,6 +27,7 @@ from rich.text import Text
 
 from tutor.kernel_side import render_plot_text
 from tutor.lessons import Lesson, LessonSet
+from tutor.metrics import best_index, best_loss_column, format_metric
 from tutor.report import RunReport, write_json, write_junit
 from tutor.runner import (
     LessonFinished,
@@ -227,13 +228,7 @@ class _ConsoleView:
 def metrics_table(rows: list[dict[str, float]], limit: int = TABLE_ROWS) -> Table:
     """A rich table of a metrics history; long ones keep their first and last rows."""
     columns = list(rows[0])
-    losses = [c for c in columns if "loss" in c]
-    best_column = next((c for c in losses if c.startswith("test")), losses[0] if losses else None)
-    best = (
-        min(range(len(rows)), key=lambda i: rows[i].get(best_column, float("inf")))
-        if best_column
-        else None
-    )
+    best_column, best = best_loss_column(rows), best_index(rows)
     caption = f"{len(rows)} rows" + (f", best {best_column} marked ★" if best is not None else "")
     table = Table(show_edge=False, pad_edge=False, min_width=len(caption))
     table.caption, table.caption_justify = caption, "left"
@@ -252,15 +247,9 @@ def metrics_table(rows: list[dict[str, float]], limit: int = TABLE_ROWS) -> Tabl
     for i in indices:
         if i != previous + 1:
             table.add_row(*["…"] * len(columns), "")
-        table.add_row(*(_number(rows[i].get(c)) for c in columns), "★" if i == best else "")
+        table.add_row(*(format_metric(rows[i].get(c)) for c in columns), "★" if i == best else "")
         previous = i
     return table
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else f"{value:.5f}"
 
 
 def failure_panel(lesson: Lesson, result: StepResult) -> Panel:

@@ -15,21 +15,19 @@ has already imported it.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from tutor.metrics import decimate
+
 MIME_TYPE = "application/vnd.tutor.event+json"
 """The display MIME type that carries tutor's structured events."""
 
 FLUSH_INTERVAL_S = 0.05
 """At most one batch every 50 ms: about 20 messages a second."""
-
-MAX_PLOT_POINTS = 2000
-"""Series longer than this are decimated before they are sent for display."""
 
 TEXT_MARKERS = ("•", "+", "x", "*")
 """Plots drawn as plain text tell their series apart by marker, not colour."""
@@ -79,13 +77,6 @@ def _as_list(values: Any, what: str) -> list[float]:
         raise TypeError(
             f"{what} must be a sequence of numbers, not {type(values).__name__}"
         ) from exc
-
-
-def _decimate(xs: list[float], ys: list[float], limit: int) -> tuple[list[float], list[float]]:
-    if len(xs) <= limit:
-        return xs, ys
-    step = math.ceil(len(xs) / limit)
-    return xs[::step], ys[::step]
 
 
 class _Recorder:
@@ -197,7 +188,7 @@ def _display_plot(spec: dict[str, Any]) -> dict[str, Any]:
     """The plot as drawn: every series capped at MAX_PLOT_POINTS (a terminal shows no more)."""
     series = []
     for s in spec["series"]:
-        xs, ys = _decimate(s["x"], s["y"], MAX_PLOT_POINTS)
+        xs, ys = decimate(s["x"], s["y"])
         series.append({**s, "x": xs, "y": ys})
     return {**spec, "series": series}
 
@@ -369,8 +360,7 @@ def render_plot_text(spec: Mapping[str, Any], width: int = 70, height: int = 18)
     draw = plotext.scatter if spec["kind"] == "scatter" else plotext.plot
     markers = TEXT_MARKERS * len(spec["series"])
     for s, marker in zip(spec["series"], markers[: len(spec["series"])], strict=True):
-        xs, ys = _decimate(list(s["x"]), list(s["y"]), MAX_PLOT_POINTS)
-        draw(xs, ys, label=s["label"], marker=marker)
+        draw(s["x"], s["y"], label=s["label"], marker=marker)  # plot() capped the series
     plotext.title(spec.get("title", ""))
     plotext.xlabel(spec.get("xlabel", ""))
     plotext.ylabel(spec.get("ylabel", ""))

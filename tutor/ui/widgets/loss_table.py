@@ -4,24 +4,9 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
+from tutor.metrics import best_index, format_metric
+
 SHOWN_ROWS = 15
-
-
-def best_index(rows: list[dict[str, float]]) -> int | None:
-    """The row with the lowest test loss (or the first loss column), if any."""
-    if not rows:
-        return None
-    losses = [name for name in rows[0] if "loss" in name]
-    column = next((c for c in losses if c.startswith("test")), losses[0] if losses else None)
-    if column is None:
-        return None
-    return min(range(len(rows)), key=lambda i: rows[i].get(column, float("inf")))
-
-
-def _cell(value: float | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else f"{value:.5f}"
 
 
 class LossTable(DataTable):
@@ -48,6 +33,6 @@ class LossTable(DataTable):
             shown = [best, *shown[1:]]
         for i in shown:
             mark = "★ best" if i == best else ""
-            self.add_row(*(_cell(rows[i].get(c)) for c in columns), mark)
+            self.add_row(*(format_metric(rows[i].get(c)) for c in columns), mark)
         self.border_subtitle = f"{len(rows)} rows"
         self.scroll_end(animate=False, immediate=True)  # the newest rows are the news

@@ -7,12 +7,7 @@ from typing import Any
 
 from textual_plotext import PlotextPlot
 
-MAX_POINTS = 2000
-
-
-def _decimate(values: list[float], limit: int) -> list[float]:
-    step = max(1, math.ceil(len(values) / limit))
-    return values[::step]
+from tutor.metrics import decimate
 
 
 class PlotView(PlotextPlot):
@@ -29,8 +24,8 @@ class PlotView(PlotextPlot):
         draw = plt.scatter if spec.get("kind") == "scatter" else plt.plot
         for series in spec.get("series", []):
             draw(
-                _decimate(list(series["x"]), MAX_POINTS),
-                _decimate(list(series["y"]), MAX_POINTS),
+                series["x"],  # capped at MAX_PLOT_POINTS by the session or show_history
+                series["y"],
                 label=series["label"],
                 marker="braille" if spec.get("kind") == "line" else "dot",
             )
@@ -44,11 +39,11 @@ class PlotView(PlotextPlot):
         if not rows:
             return
         xs = [row.get(x, i) for i, row in enumerate(rows)]
-        series = [
-            {"label": name, "x": xs, "y": [row.get(name, math.nan) for row in rows]}
-            for name in rows[0]
-            if name != x
-        ]
+        series = []
+        for name in rows[0]:
+            if name != x:
+                xs_shown, ys = decimate(xs, [row.get(name, math.nan) for row in rows])
+                series.append({"label": name, "x": xs_shown, "y": ys})
         self.show(
             {"kind": "line", "title": "Loss curves", "xlabel": x, "ylabel": "", "series": series}
         )

@@ -1,0 +1,42 @@
+"""Small pure helpers for metrics histories and plot series, shared by the
+kernel-side helpers, the headless report and the app."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+MAX_PLOT_POINTS = 2000
+"""Series longer than this are thinned before drawing: a terminal shows no more,
+and plotext's cost grows with the points (118 ms for 20,000)."""
+
+
+def decimate(
+    xs: list[float], ys: list[float], limit: int = MAX_PLOT_POINTS
+) -> tuple[list[float], list[float]]:
+    """Every k-th point of a series, so that at most about ``limit`` remain."""
+    if len(xs) <= limit:
+        return xs, ys
+    step = math.ceil(len(xs) / limit)
+    return xs[::step], ys[::step]
+
+
+def best_loss_column(rows: Sequence[Mapping[str, float]]) -> str | None:
+    """The column that says which row is best: a test loss if there is one, else any loss."""
+    losses = [name for name in rows[0] if "loss" in name] if rows else []
+    return next((c for c in losses if c.startswith("test")), losses[0] if losses else None)
+
+
+def best_index(rows: Sequence[Mapping[str, float]]) -> int | None:
+    """The row with the lowest value in ``best_loss_column``, if there is such a column."""
+    column = best_loss_column(rows)
+    if column is None:
+        return None
+    return min(range(len(rows)), key=lambda i: rows[i].get(column, math.inf))
+
+
+def format_metric(value: float | None) -> str:
+    """Whole numbers (epochs) as integers, losses with five decimals."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:.5f}"
