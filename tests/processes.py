@@ -1,6 +1,13 @@
-"""Finding tutor's kernel processes, for tests that check none is left behind."""
+"""Running tutor as a user would, and finding its kernel processes afterwards."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -12,3 +19,33 @@ def kernel_pids() -> set[int]:
         for process in psutil.process_iter(["cmdline"])
         if "tutor.kernel_launcher" in (process.info["cmdline"] or [])
     }
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        return self.stdout + self.stderr
+
+
+def tutor(*args: str | Path, cwd: Path, timeout: float = 120, **env: str) -> Run:
+    environment = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
+    environment.pop("FORCE_COLOR", None)
+    environment.update(env)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "tutor", *map(str, args)],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=environment,
+        timeout=timeout,
+    )
+    return Run(done.returncode, done.stdout, done.stderr, time.monotonic() - started)

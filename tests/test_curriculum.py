@@ -3,40 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.processes import Run, tutor
 from tutor.lessons import bundled_lessons_dir, load_lessons
 
 LESSONS = load_lessons(bundled_lessons_dir())
 COURSE = ["data", "model", "loss", "loop", "inference", "save", "gpu"]
 
 
-def headless(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+def headless(cwd: Path, *args: str) -> tuple[Run, dict]:
     report = cwd / "report.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tutor",
-            "--headless",
-            "-q",
-            "--device",
-            "cpu",
-            "--report-json",
-            str(report),
-            *args,
-        ],
+    result = tutor(
+        "--headless",
+        "-q",
+        "--device",
+        "cpu",
+        "--report-json",
+        report,
+        *args,
         cwd=cwd,
-        capture_output=True,
-        text=True,
         timeout=600,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "NO_COLOR": "1"},
     )
     return result, json.loads(report.read_text())
 

@@ -4,49 +4,16 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.processes import tutor
+
 ANSI = re.compile(r"\x1b\[")
 TORCH_VERSION = importlib.metadata.version("torch")
-
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    @property
-    def text(self) -> str:
-        return self.stdout + self.stderr
-
-
-def tutor(*args: str | Path, cwd: Path, timeout: float = 120, **env: str) -> Run:
-    environment = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
-    environment.pop("FORCE_COLOR", None)
-    environment.update(env)
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "tutor", *map(str, args)],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=environment,
-        timeout=timeout,
-    )
-    return Run(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
 
 
 # --------------------------------------------------------------------------- a mixed run

@@ -6,10 +6,9 @@ import ast
 import json
 import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.processes import tutor
 from tutor.lessons import bundled_lessons_dir, load_lessons
 
 
@@ -61,23 +60,13 @@ def test_a_planted_pickle_is_refused_and_does_not_run(tmp_path: Path) -> None:
         "---\ntitle: Load\n---\n## Load a model file\n\nProse.\n\n```python\n"
         "import torch\nstate = torch.load('models/planted.pth', weights_only=True)\n```\n"
     )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tutor",
-            "--headless",
-            "--lessons",
-            str(lessons),
-            "--report-json",
-            str(tmp_path / "report.json"),
-        ],
+    done = tutor(
+        "--headless",
+        "--lessons",
+        lessons,
+        "--report-json",
+        tmp_path / "report.json",
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert not marker.exists(), "unpickling ran the planted code"
