@@ -13,10 +13,10 @@ from textual.widgets import RichLog, Static
 from tutor.lessons import LessonSet, load_lessons
 from tutor.progress import ProgressStore
 from tutor.session import KernelState
-from tutor.ui.app import TutorApp
-from tutor.ui.widgets.loss_table import LossTable
-from tutor.ui.widgets.step_view import StepView
-from tutor.ui.widgets.tensor_inspector import TensorInspector
+from tutor.tui.app import TutorApp
+from tutor.tui.widgets.loss_table import LossTable
+from tutor.tui.widgets.step_view import StepView
+from tutor.tui.widgets.tensor_inspector import TensorInspector
 
 FENCE = "```"
 

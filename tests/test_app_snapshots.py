@@ -8,7 +8,7 @@ import pytest
 
 from tests.test_app import BASICS, EXERCISE, write
 from tutor.progress import ProgressStore
-from tutor.ui.app import TutorApp
+from tutor.tui.app import TutorApp
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def test_the_app_with_a_session_never_imports_torch(tmp_path: Path) -> None:
         from tutor.lessons import load_lessons
         from tutor.progress import ProgressStore
         from tutor.session import KernelState
-        from tutor.ui.app import TutorApp
+        from tutor.tui.app import TutorApp
 
         async def main():
             app = TutorApp(load_lessons(Path({str(lessons)!r})), device="cpu",

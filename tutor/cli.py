@@ -12,7 +12,7 @@ from tutor import __version__
 from tutor.lessons import LessonError, LessonSet, bundled_lessons_dir, load_lessons
 
 if TYPE_CHECKING:
-    from tutor.ui.app import TutorApp
+    from tutor.tui.app import TutorApp
 
 EXIT_USAGE = 2
 DEVICE = re.compile(r"^(auto|cpu|cuda|mps)(:\d+)?$")
@@ -114,7 +114,7 @@ def check(lessons: LessonSet) -> int:
 
 def make_app(lessons: LessonSet, *, device: str = "auto") -> TutorApp:
     """The terminal app; the one factory that ``__main__`` and the tests use."""
-    from tutor.ui.app import TutorApp
+    from tutor.tui.app import TutorApp
 
     return TutorApp(lessons, device=device)
 

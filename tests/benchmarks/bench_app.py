@@ -48,7 +48,7 @@ TUTOR = """
 from pathlib import Path
 from tutor.lessons import bundled_lessons_dir, load_lessons
 from tutor.progress import ProgressStore
-from tutor.ui.app import TutorApp
+from tutor.tui.app import TutorApp
 app = TutorApp(load_lessons(bundled_lessons_dir()), start_session=False,
                store=ProgressStore(Path({store!r})))
 """
@@ -95,8 +95,8 @@ async def streaming(directory: Path) -> dict[str, float]:
     from tutor.lessons import load_lessons
     from tutor.progress import ProgressStore
     from tutor.session import KernelState
-    from tutor.ui.app import TutorApp
-    from tutor.ui.widgets.session_panel import SessionPanel
+    from tutor.tui.app import TutorApp
+    from tutor.tui.widgets.session_panel import SessionPanel
 
     lessons_dir = directory / "lessons"
     lessons_dir.mkdir()

@@ -6,9 +6,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, TabbedContent, TabPane
 
-from tutor.ui.widgets.loss_table import LossTable
-from tutor.ui.widgets.plot_view import PlotView
-from tutor.ui.widgets.tensor_inspector import TensorInspector
+from tutor.tui.widgets.loss_table import LossTable
+from tutor.tui.widgets.plot_view import PlotView
+from tutor.tui.widgets.tensor_inspector import TensorInspector
 
 
 class SessionPanel(Vertical):

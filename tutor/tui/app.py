@@ -45,14 +45,14 @@ from tutor.session import (
 from tutor.session import (
     Progress as ProgressEvent,
 )
-from tutor.ui.screens.help import HelpScreen
-from tutor.ui.widgets.lesson_list import LessonList
-from tutor.ui.widgets.loss_table import LossTable
-from tutor.ui.widgets.plot_view import PlotView
-from tutor.ui.widgets.session_panel import SessionPanel
-from tutor.ui.widgets.step_view import StepView
-from tutor.ui.widgets.tensor_inspector import TensorInspector
-from tutor.ui.widgets.top_bar import TopBar
+from tutor.tui.screens.help import HelpScreen
+from tutor.tui.widgets.lesson_list import LessonList
+from tutor.tui.widgets.loss_table import LossTable
+from tutor.tui.widgets.plot_view import PlotView
+from tutor.tui.widgets.session_panel import SessionPanel
+from tutor.tui.widgets.step_view import StepView
+from tutor.tui.widgets.tensor_inspector import TensorInspector
+from tutor.tui.widgets.top_bar import TopBar
 
 REFRESH_S = 0.1
 """Live views redraw at most ten times a second."""
