@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.widgets import RichLog, Static
 
 from tutor.lessons import LessonSet, load_lessons
@@ -38,6 +40,8 @@ BASICS = """---
 title: Basics
 id: basics
 ---
+
+What this lesson is about.
 
 ## Make a tensor
 
@@ -132,12 +136,26 @@ async def ready(pilot, app: TutorApp) -> None:
     await until(pilot, lambda: app.session.state is KernelState.IDLE and not app.running)
 
 
+def plain(renderable: object) -> str:
+    """What a rich renderable shows, as plain text."""
+    console = Console(width=100, file=io.StringIO(), record=True)
+    console.print(renderable)
+    return console.export_text()
+
+
+def shown(app: TutorApp, selector: str) -> bool:
+    return app.query_one(selector).display
+
+
 async def test_navigate_with_keys(make_app) -> None:
     app = make_app(start_session=False)
     async with app.run_test(size=(100, 32)) as pilot:
         assert (app.lesson.id, app.step_index) == ("basics", 0)
+        intro = app.query_one("#lesson-intro", Static).content
+        assert shown(app, "#lesson-intro") and "What this lesson is about" in plain(intro)
         await pilot.press("n")
         assert app.step_index == 1
+        assert not shown(app, "#lesson-intro"), "the lesson's introduction opens its first step"
         await pilot.press("right", "right", "right")
         assert (app.lesson.id, app.step_index) == ("practice", 0)
         await pilot.press("p")
@@ -165,6 +183,8 @@ async def test_loss_table_fills_while_training(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
+        await until(pilot, lambda: bool(app.query("#no-training")))  # built after the first frame
+        assert shown(app, "#no-training") and not shown(app, "#loss-table")
         await pilot.press("n", "enter")  # replays step 1, then trains
         table = app.query_one(LossTable)
         await until(pilot, lambda: app.session.state is KernelState.BUSY and table.row_count > 0)
@@ -174,6 +194,7 @@ async def test_loss_table_fills_while_training(make_app) -> None:
         assert "60 rows" in str(table.border_subtitle)
         last = table.get_row_at(table.row_count - 1)
         assert last[0] == "59" and last[-1] == "★ best"
+        assert shown(app, "#loss-plot") and not shown(app, "#no-training")
 
 
 async def test_interrupt_keeps_the_state(make_app) -> None:
@@ -206,6 +227,7 @@ async def test_restart_clears_and_replays(make_app) -> None:
         assert app.session.state is KernelState.IDLE
         assert "up to date" in status_text(app)
         assert app.query_one(LossTable).row_count == 0
+        assert shown(app, "#no-training") and not shown(app, "#loss-table")
 
 
 async def test_exercise_edit_check_and_solution(make_app) -> None:
@@ -313,10 +335,10 @@ async def test_resizing_to_60x20_and_back_loses_nothing(make_app) -> None:
         await pilot.press("n")
         await pilot.resize_terminal(60, 20)
         await pilot.pause()
-        assert app.screen.has_class("narrow")
+        assert app.screen.has_class("-narrow")
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
-        assert not app.screen.has_class("narrow")
+        assert not app.screen.has_class("-narrow")
         assert app.step_index == 1
         assert "Train a little" in str(app.query_one("#step-title", Static).content)
 
@@ -332,3 +354,30 @@ async def test_the_command_palette_offers_the_actions_and_a_reset(make_app, stor
         await reset.callback()
         assert (app.lesson.id, app.step_index) == ("basics", 0)
         assert app.progress.completed == {}
+
+
+async def test_session_panel_updates_before_its_tabs_exist_apply_in_order() -> None:
+    from textual.app import App
+
+    from tutor.tui.widgets.session_panel import SessionPanel
+
+    panel = SessionPanel(id="session")
+    rows = [{"epoch": 0.0, "train_loss": 0.5}, {"epoch": 1.0, "train_loss": 0.25}]
+    line = {"kind": "scatter", "series": [{"label": "data", "x": [0, 1], "y": [0, 1]}]}
+    panel.show_plot(line)
+    panel.clear()  # a restart after the plot: the plot must not come back
+    panel.show_metrics(rows)
+    panel.show_tab("tensors")
+
+    class Host(App[None]):
+        def compose(self):
+            yield panel
+
+    app = Host()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await until(pilot, lambda: bool(app.query(LossTable)))
+        await pilot.pause()
+        assert app.query_one(LossTable).row_count == 2
+        assert shown(app, "#loss-plot") and not shown(app, "#no-training")
+        assert shown(app, "#no-plot") and not shown(app, "#data-plot")
+        assert app.query_one("#session-tabs").active == "tensors"

@@ -148,7 +148,10 @@ class KernelSession:
         self._set_state(KernelState.STARTING)
         self.death_reason = ""
         self._dir = Path(tempfile.mkdtemp(prefix="tutor-session-"))  # mode 0700
-        km = kernel_manager(transport="ipc", connection_file=str(self._dir / "kernel.json"))
+        # jupyter_client takes a while to import: not on the event loop.
+        km = await asyncio.to_thread(
+            kernel_manager, transport="ipc", connection_file=str(self._dir / "kernel.json")
+        )
         env = {
             **os.environ,
             "TUTOR_KERNEL": "1",

@@ -17,7 +17,6 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, TextArea
 from textual.worker import Worker, WorkerState
@@ -45,21 +44,13 @@ from tutor.session import (
 from tutor.session import (
     Progress as ProgressEvent,
 )
-from tutor.tui.screens.help import HelpScreen
 from tutor.tui.widgets.lesson_list import LessonList
-from tutor.tui.widgets.loss_table import LossTable
-from tutor.tui.widgets.plot_view import PlotView
 from tutor.tui.widgets.session_panel import SessionPanel
 from tutor.tui.widgets.step_view import StepView
-from tutor.tui.widgets.tensor_inspector import TensorInspector
 from tutor.tui.widgets.top_bar import TopBar
 
 REFRESH_S = 0.1
 """Live views redraw at most ten times a second."""
-NARROW = 110
-"""Below this many columns the session panel goes under the step."""
-WIDE = 150
-"""From this many columns the lesson list shows beside the step."""
 SECOND_INTERRUPT_S = 2.0
 """A second interrupt this long after the first, with the code still running, restarts."""
 
@@ -83,6 +74,13 @@ class TutorApp(App[None]):
     TITLE = "tutor"
     ENABLE_COMMAND_PALETTE = True
     AUTO_FOCUS = "StepView"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-narrow"),
+        (110, "-normal"),
+        (150, "-wide"),
+    ]
+    """Under 110 columns the session panel goes under the step; from 150 the lesson
+    list shows beside it (app.tcss)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
@@ -139,18 +137,11 @@ class TutorApp(App[None]):
     async def on_mount(self) -> None:
         if self.store.warning:
             self.notify(self.store.warning, title="Progress", severity="warning", timeout=10)
-        self._apply_width(self.size.width)
         await self._show_current()
         self.set_interval(REFRESH_S, self._redraw_live)
         if self.start_session_on_mount:
-            self.start_session()
-
-    def on_resize(self, event: Resize) -> None:
-        self._apply_width(event.size.width)
-
-    def _apply_width(self, width: int) -> None:
-        self.screen.set_class(width < NARROW, "narrow")
-        self.screen.set_class(width < WIDE, "no-lesson-list")
+            # After the first frame: the learner reads while the kernel starts.
+            self.call_after_refresh(self.start_session)
 
     # -- where we are ---------------------------------------------------------
     @property
@@ -179,8 +170,9 @@ class TutorApp(App[None]):
             self.progress.is_done(lesson.id, index),
         )
         self.query_one(LessonList).show(self.lessons.lessons, self.progress, self.lesson_index)
-        self.progress.lesson_id, self.progress.step = lesson.id, index
-        self._save()
+        if (self.progress.lesson_id, self.progress.step) != (lesson.id, index):
+            self.progress.lesson_id, self.progress.step = lesson.id, index
+            self._save()
         self.refresh_bindings()
 
     def _save(self) -> None:
@@ -293,7 +285,7 @@ class TutorApp(App[None]):
             inner.spec.get("kind") == "scatter" or not self._live.rows
         ):
             # Loss curves drawn from a history the Training tab already shows stay there.
-            panel.query_one("#data-plot", PlotView).show(inner.spec)
+            panel.show_plot(inner.spec)
             if not event.replay:
                 panel.show_tab("plot")
 
@@ -333,8 +325,7 @@ class TutorApp(App[None]):
             return
         live.dirty = False
         with self.batch_update():
-            panel.query_one(LossTable).show(live.rows)
-            panel.query_one("#loss-plot", PlotView).show_history(live.rows)
+            panel.show_metrics(live.rows)
             if not live.announced:
                 live.announced = True
                 panel.show_tab("training")
@@ -346,7 +337,7 @@ class TutorApp(App[None]):
             entries = await self.session.inspect()
         except SessionError:
             return
-        self.query_one(TensorInspector).show(entries)
+        self.query_one(SessionPanel).show_tensors(entries)
 
     # -- actions --------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -504,6 +495,8 @@ class TutorApp(App[None]):
             for binding in self.BINDINGS
             if isinstance(binding, Binding) and binding.description
         ]
+        from tutor.tui.screens.help import HelpScreen  # not needed for the first screen
+
         self.push_screen(HelpScreen(keys))
 
     async def action_quit(self) -> None:

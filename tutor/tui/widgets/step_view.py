@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from rich.markdown import Markdown
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Collapsible, Markdown, RichLog, Static, TextArea
+from textual.widgets import Collapsible, RichLog, Static, TextArea
 
 from tutor.lessons import BlockKind, Lesson
 from tutor.runner import StepResult, StepStatus
@@ -25,6 +26,7 @@ class StepView(VerticalScroll):
 
     DEFAULT_CSS = """
     StepView { height: 1fr; padding: 0 1; }
+    StepView #lesson-intro { margin-bottom: 1; padding: 0 0 1 0; border-bottom: hkey $primary 40%; }
     StepView #step-title { text-style: bold; color: $accent; margin-bottom: 1; }
     StepView #prose { margin: 0; padding: 0; }
     StepView .code { background: $surface; padding: 0 1; margin: 1 0 0 0; }
@@ -39,15 +41,16 @@ class StepView(VerticalScroll):
     """
 
     def compose(self) -> ComposeResult:
+        yield Static(id="lesson-intro", classes="hidden")
         yield Static(id="step-title")
-        yield Markdown(id="prose")
+        yield Static(id="prose")
         yield Static(id="code", classes="code")
         # The Python grammar loads when the first exercise shows, not at start-up.
         yield TextArea.code_editor("", language=None, id="exercise", classes="hidden")
         with Collapsible(title="Checks", collapsed=True, id="checks"):
             yield Static(id="checks-code", classes="code")
         yield Static(id="solution", classes="hidden")
-        yield Markdown(id="hint", classes="hidden")
+        yield Static(id="hint", classes="hidden")
         yield Static(id="result")
         yield RichLog(id="output", max_lines=MAX_OUTPUT_LINES, wrap=True, classes="hidden")
 
@@ -55,11 +58,15 @@ class StepView(VerticalScroll):
         self, lesson: Lesson, index: int, exercise_code: str | None, done: bool
     ) -> None:
         step = lesson.steps[index]
+        intro = self.query_one("#lesson-intro", Static)
+        first = index == 0 and bool(lesson.intro)
+        intro.update(Markdown(f"# {lesson.title}\n\n{lesson.intro}") if first else "")
+        intro.set_class(not first, "hidden")
         mark = " ✓" if done else ""
         self.query_one("#step-title", Static).update(
             f"Step {index + 1}/{len(lesson.steps)} · {step.title}{mark}"
         )
-        await self.query_one("#prose", Markdown).update(step.prose or "")
+        self.query_one("#prose", Static).update(Markdown(step.prose or ""))
         code = "\n\n".join(b.text.rstrip() for b in step.of_kind(BlockKind.CODE))
         code_view = self.query_one("#code", Static)
         code_view.update(_syntax(code) if code else "")
@@ -74,8 +81,7 @@ class StepView(VerticalScroll):
         self.query_one("#checks-code", Static).update(_syntax(checks) if checks else "")
         self.query_one("#checks", Collapsible).set_class(not checks, "hidden")
         self.query_one("#solution", Static).set_class(True, "hidden")
-        hint = self.query_one("#hint", Markdown)
-        hint.set_class(True, "hidden")
+        self.query_one("#hint", Static).set_class(True, "hidden")
         self.query_one("#result", Static).update("")
         self.clear_output()
         self.scroll_home(animate=False)
@@ -98,8 +104,8 @@ class StepView(VerticalScroll):
         self.query_one("#result", Static).update(text)
 
     async def show_hint(self, text: str) -> None:
-        hint = self.query_one("#hint", Markdown)
-        await hint.update("**Hint.** " + (text or "No hint for this step."))
+        hint = self.query_one("#hint", Static)
+        hint.update(Markdown("**Hint.** " + (text or "No hint for this step.")))
         hint.set_class(False, "hidden")
         hint.scroll_visible()
 
