@@ -1,4 +1,4 @@
-"""Running tutor as a user would, and finding its kernel processes afterwards."""
+"""Running tutor as a user would (a pipe, or tmux), and finding its kernel processes."""
 
 from __future__ import annotations
 
@@ -49,3 +49,24 @@ def tutor(*args: str | Path, cwd: Path, timeout: float = 120, **env: str) -> Run
         timeout=timeout,
     )
     return Run(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(
+        ["tmux", *args], capture_output=True, text=True, timeout=10, check=False
+    ).stdout
+
+
+def screen(name: str) -> str:
+    """What the tmux session ``name`` shows now."""
+    return tmux("capture-pane", "-p", "-t", name)
+
+
+def wait_for(name: str, text: str, seconds: float = 30) -> str:
+    deadline = time.monotonic() + seconds
+    while True:
+        shown = screen(name)
+        if text in shown:
+            return shown
+        assert time.monotonic() < deadline, f"{text!r} never showed:\n{shown}"
+        time.sleep(0.2)

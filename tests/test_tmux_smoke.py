@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -11,30 +10,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.processes import kernel_pids
+from tests.processes import kernel_pids, tmux, wait_for
 from tests.test_app import BASICS, EXERCISE, write
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-
-def tmux(*args: str) -> str:
-    return subprocess.run(
-        ["tmux", *args], capture_output=True, text=True, timeout=10, check=False
-    ).stdout
-
-
-def screen(name: str) -> str:
-    return tmux("capture-pane", "-p", "-t", name)
-
-
-def wait_for(name: str, text: str, seconds: float = 30) -> str:
-    deadline = time.monotonic() + seconds
-    while True:
-        shown = screen(name)
-        if text in shown:
-            return shown
-        assert time.monotonic() < deadline, f"{text!r} never showed:\n{shown}"
-        time.sleep(0.2)
 
 
 @pytest.mark.parametrize("term", ["xterm-256color", "screen-256color"])

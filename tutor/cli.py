@@ -155,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         from tutor.progress import ProgressStore
 
         ProgressStore().reset()
-    make_app(lessons, device=args.device).run()
-    return 0
+    app = make_app(lessons, device=args.device)
+    app.run()
+    return app.return_code or 0
 
 
 def console_main() -> None:

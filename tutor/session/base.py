@@ -46,3 +46,6 @@ class Session(Protocol):
     async def describe(self) -> dict[str, Any]: ...
 
     async def shutdown(self) -> None: ...
+
+    def kill(self) -> None:
+        """Stop at once, without the event loop: for a process about to end."""

@@ -197,6 +197,17 @@ class KernelSession:
         await self._stop_kernel("the session was shut down")
         self._set_state(KernelState.STOPPED)
 
+    def kill(self) -> None:
+        """Kill the kernel's process group and remove its files, synchronously.
+
+        For a process about to end without its event loop (its terminal is gone).
+        """
+        if self.pid is not None:
+            _kill_process_group(self.pid)
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+        self._set_state(KernelState.STOPPED)
+
     async def interrupt(self) -> None:
         """Raise KeyboardInterrupt in the running code; the namespace is kept."""
         if self._km is None or self.state is not KernelState.BUSY:

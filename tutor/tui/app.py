@@ -7,6 +7,11 @@ to about ten screen updates a second.  torch is never imported here.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
+import termios
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +23,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, OptionList, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -51,6 +57,8 @@ from tutor.tui.widgets.top_bar import TopBar
 
 REFRESH_S = 0.1
 """Live views redraw at most ten times a second."""
+EDITOR_SAVE_S = 1.0
+"""Exercise code is saved this long after the learner stops typing."""
 SECOND_INTERRUPT_S = 2.0
 """A second interrupt this long after the first, with the code still running, restarts."""
 
@@ -123,6 +131,7 @@ class TutorApp(App[None]):
         self._live = _Live(rows=[])
         self._interrupted_at: float | None = None
         self._failed: set[tuple[str, int]] = set()
+        self._editor_timer: Timer | None = None
         """Steps that failed or were interrupted in this session: not replayed on their own."""
 
     # -- layout -------------------------------------------------------------
@@ -135,6 +144,10 @@ class TutorApp(App[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        stop = partial(self.call_next, self._leave, 128 + signal.SIGTERM)
+        loop.add_signal_handler(signal.SIGTERM, stop)
+        loop.add_signal_handler(signal.SIGHUP, self._hang_up)
         if self.store.warning:
             self.notify(self.store.warning, title="Progress", severity="warning", timeout=10)
         await self._show_current()
@@ -500,11 +513,30 @@ class TutorApp(App[None]):
         self.push_screen(HelpScreen(keys))
 
     async def action_quit(self) -> None:
+        await self._leave()
+
+    def _hang_up(self) -> None:
+        """SIGHUP: usually the SSH connection or the terminal window is gone.
+
+        With no terminal there is nothing to restore, and Textual's shutdown would wait
+        for writes that can no longer happen: save, kill the kernel, and end at once.
+        """
+        try:
+            termios.tcgetattr(sys.__stdin__.fileno())  # fails once the terminal hung up
+        except (OSError, ValueError, AttributeError, termios.error):
+            self._remember_editor()
+            self._save()
+            self.session.kill()
+            os._exit(128 + signal.SIGHUP)
+        self.call_next(self._leave, 128 + signal.SIGHUP)
+
+    async def _leave(self, return_code: int = 0) -> None:
+        """Keep the learner's work, stop the kernel, then exit."""
         self._remember_editor()
         self._save()
         self.workers.cancel_all()
         await self.session.shutdown()
-        self.exit()
+        self.exit(return_code=return_code)
 
     @on(OptionList.OptionSelected, "#lesson-list")
     async def _open_lesson(self, event: OptionList.OptionSelected) -> None:
@@ -513,7 +545,18 @@ class TutorApp(App[None]):
 
     @on(TextArea.Changed, "#exercise")
     def _editor_changed(self) -> None:
+        """Typed exercise code is kept at once and saved a moment after typing stops,
+        so that not even a crash or a lost connection loses it."""
         self.refresh_bindings()
+        step = self.lesson.steps[self.step_index]
+        text = self.query_one(StepView).editor.text
+        kept = self.progress.code_for(self.lesson.id, self.step_index)
+        if step.exercise is None or text == (kept or step.exercise.text):
+            return  # the step was just shown, not edited
+        self.progress.set_code(self.lesson.id, self.step_index, text)
+        if self._editor_timer is not None:
+            self._editor_timer.stop()
+        self._editor_timer = self.set_timer(EDITOR_SAVE_S, self._save)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.refresh_bindings()
@@ -521,4 +564,8 @@ class TutorApp(App[None]):
             self.notify(str(event.worker.error), title="Something went wrong", severity="error")
 
     async def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
+        self._save()  # also after a crash: typed code is kept in memory as it changes
         await self.session.shutdown()

@@ -50,8 +50,8 @@ class StepView(VerticalScroll):
         with Collapsible(title="Checks", collapsed=True, id="checks"):
             yield Static(id="checks-code", classes="code")
         yield Static(id="solution", classes="hidden")
-        yield Static(id="hint", classes="hidden")
         yield Static(id="result")
+        yield Static(id="hint", classes="hidden")
         yield RichLog(id="output", max_lines=MAX_OUTPUT_LINES, wrap=True, classes="hidden")
 
     async def show_step(
@@ -97,7 +97,9 @@ class StepView(VerticalScroll):
 
     def write_output(self, text: str, stream: str = "stdout") -> None:
         output = self.query_one("#output", RichLog)
-        output.set_class(False, "hidden")
+        if output.has_class("hidden"):
+            output.set_class(False, "hidden")
+            self.call_after_refresh(output.scroll_visible, animate=False)  # once laid out
         output.write(Text.from_ansi(text.rstrip("\n"), style="red" if stream == "stderr" else ""))
 
     def show_status(self, text: str) -> None:
@@ -117,6 +119,8 @@ class StepView(VerticalScroll):
 
     async def show_result(self, result: StepResult) -> None:
         """✓ and the time, or the error, its traceback and the hint."""
+        result_view = self.query_one("#result", Static)  # then the hint, then the output
+        self.call_after_refresh(result_view.scroll_visible, animate=False, top=True)
         if result.status is StepStatus.PASSED:
             self.show_status(f"[$success]✓ passed[/] in {result.duration_s:.2f}s")
             return
