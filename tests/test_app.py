@@ -381,3 +381,27 @@ async def test_session_panel_updates_before_its_tabs_exist_apply_in_order() -> N
         assert shown(app, "#loss-plot") and not shown(app, "#no-training")
         assert shown(app, "#no-plot") and not shown(app, "#data-plot")
         assert app.query_one("#session-tabs").active == "tensors"
+
+
+def test_output_tail_keeps_the_latest_output_in_order_and_counts_the_rest() -> None:
+    from tutor.tui.app import OUTPUT_PER_REDRAW, OutputTail
+
+    tail = OutputTail()
+    tail.add("first\n", "stdout")
+    tail.add("oops\n", "stderr")
+    tail.add("second\n", "stdout")
+    tail.add("third\n", "stdout")
+    assert tail.take() == (
+        0,
+        [("first\n", "stdout"), ("oops\n", "stderr"), ("second\nthird\n", "stdout")],
+    )
+    assert tail.take() == (0, [])
+
+    line = "x" * 999 + "\n"
+    for _ in range(1000):
+        tail.add(line, "stdout")
+    tail.add("the end\n", "stdout")
+    skipped, chunks = tail.take()
+    shown = "".join(text for text, _ in chunks)
+    assert len(shown) == OUTPUT_PER_REDRAW and shown.endswith("x\nthe end\n")
+    assert skipped + len(shown) == 1000 * len(line) + len("the end\n")

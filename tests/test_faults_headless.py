@@ -14,90 +14,12 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 
 import psutil
 import pytest
 
+from tests.faults import FAULTS, MEMORY_LIMIT, Fault, lesson, step
 from tests.processes import kernel_pids
-
-FENCE = "```"
-
-
-@dataclass(frozen=True)
-class Fault:
-    name: str
-    code: str
-    error: str | None  # the step's error type; None: the step passes
-    keeps_state: bool = True
-    check: str | None = None
-
-
-FAULTS = [
-    Fault("raises", "raise ValueError('boom')", "ValueError"),
-    Fault("syntax-error", "x = (", "SyntaxError"),
-    Fault("sys-exit", "import sys\nsys.exit(3)", "SystemExit"),
-    Fault("os-exit", "import os\nos._exit(1)", "SessionDied", keeps_state=False),
-    Fault("segfault", "import ctypes\nctypes.string_at(0)", "SessionDied", keeps_state=False),
-    Fault("endless-loop", "while True:\n    pass", "Timeout"),
-    Fault(
-        "ignores-interrupts",
-        "import time\nwhile True:\n    try:\n        time.sleep(0.01)\n"
-        "    except KeyboardInterrupt:\n        pass",
-        "Timeout",
-        keeps_state=False,
-    ),
-    Fault("input", "name = input('Your name? ')", "StdinNotImplementedError"),
-    Fault(
-        "prints-50-mb",
-        "line = 'x' * 999\nfor _ in range(50_000):\n    print(line)",
-        None,
-    ),
-    Fault(
-        "100k-metrics",
-        "for i in range(100_000):\n    track(i=i, loss=1 / (i + 1))",
-        None,
-        check="assert len(history()) == 100_000\nassert history()[-1]['i'] == 99_999",
-    ),
-    Fault(
-        "million-point-plot",
-        "plot(('big', range(1_000_000), range(1_000_000)), kind='line')",
-        None,
-    ),
-    Fault(
-        "changes-directory",
-        "import os\nstart = os.getcwd()\nos.chdir('/')",
-        None,
-        check="import os\nassert os.getcwd() == start",
-    ),
-    Fault(
-        "default-dtype",
-        "import torch\ntorch.set_default_dtype(torch.float64)",
-        None,
-        check="assert torch.ones(1).dtype == torch.float64\ntorch.set_default_dtype(torch.float32)",
-    ),
-    Fault(
-        "background-thread",
-        "import threading, time\n"
-        "def chatter():\n    while True:\n        time.sleep(0.2)\n"
-        "threading.Thread(target=chatter, daemon=True).start()",
-        None,
-    ),
-    Fault(
-        "eats-memory",
-        # numpy.empty reserves address space without touching it: the limit is hit at once.
-        "import numpy\nhoard = []\nwhile True:\n    hoard.append(numpy.empty(2**28, numpy.uint8))",
-        "MemoryError",
-    ),
-]
-
-
-def step(title: str, code: str, tag: str = "python") -> str:
-    return f"## {title}\n\nProse.\n\n{FENCE}{tag}\n{code}\n{FENCE}\n"
-
-
-def lesson(title: str, lesson_id: str, *steps: str) -> str:
-    return f"---\ntitle: {title}\nid: {lesson_id}\nrequires: []\n---\n\n" + "\n".join(steps)
 
 
 def probe(fault: Fault) -> str:
@@ -109,9 +31,8 @@ def probe(fault: Fault) -> str:
 
 
 def limit_memory() -> None:
-    """8 GiB of address space for headless and its kernel: allocation fails, nothing else."""
-    limit = 8 * 1024**3
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    """Limited address space for headless and its kernel: allocation fails, nothing else."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,9 @@ import signal
 import sys
 import termios
 import time
+from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import ClassVar
 
@@ -63,11 +64,51 @@ SECOND_INTERRUPT_S = 2.0
 """A second interrupt this long after the first, with the code still running, restarts."""
 
 
+OUTPUT_PER_REDRAW = 20_000
+"""At most this many characters of output reach the screen per redraw: code that prints
+faster is shown by its latest output (the step's result keeps more)."""
+
+
+@dataclass
+class OutputTail:
+    """The output that arrived since the last redraw, trimmed to its last characters."""
+
+    chunks: deque[tuple[str, str]] = field(default_factory=deque)
+    """(text, stream) in order."""
+    size: int = 0
+    skipped: int = 0
+
+    def add(self, text: str, stream: str) -> None:
+        self.chunks.append((text, stream))
+        self.size += len(text)
+        while self.size > OUTPUT_PER_REDRAW:
+            oldest, oldest_stream = self.chunks.popleft()
+            cut = min(len(oldest), self.size - OUTPUT_PER_REDRAW)
+            if cut < len(oldest):
+                self.chunks.appendleft((oldest[cut:], oldest_stream))
+            self.size -= cut
+            self.skipped += cut
+
+    def take(self) -> tuple[int, list[tuple[str, str]]]:
+        """How much was skipped, and the chunks with neighbours of one stream joined."""
+        merged: list[tuple[str, str]] = []
+        for text, stream in self.chunks:
+            if merged and merged[-1][1] == stream:
+                merged[-1] = (merged[-1][0] + text, stream)
+            else:
+                merged.append((text, stream))
+        skipped = self.skipped
+        self.chunks.clear()
+        self.size = self.skipped = 0
+        return skipped, merged
+
+
 @dataclass
 class _Live:
     """What arrived since the last redraw."""
 
     rows: list[dict[str, float]]
+    output: OutputTail = field(default_factory=OutputTail)
     dirty: bool = False
     progress: tuple[int, int | None] | None = None
     announced: bool = False
@@ -131,8 +172,12 @@ class TutorApp(App[None]):
         self._live = _Live(rows=[])
         self._interrupted_at: float | None = None
         self._failed: set[tuple[str, int]] = set()
+        """Steps that failed, were interrupted or hung since the app started: replays leave
+        them out (one that killed the session would kill it again) until they pass; ``a``
+        (run up to here) runs them anyway."""
+        self._step_running: tuple[str, int] | None = None
+        """The step the runner is on, replays included."""
         self._editor_timer: Timer | None = None
-        """Steps that failed or were interrupted in this session: not replayed on their own."""
 
     # -- layout -------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -241,7 +286,7 @@ class TutorApp(App[None]):
         if rerun_lesson:
             for i in range(index):
                 self.runner.done.discard((lesson.id, i))
-        skip = frozenset(self._failed)
+        skip = frozenset() if rerun_lesson else frozenset(self._failed)
         missing = self.runner.missing_before(lesson, index, skip)
         if missing:
             view.show_status(f"Replaying {len(missing)} earlier step(s)…")
@@ -269,6 +314,7 @@ class TutorApp(App[None]):
         panel = self.query_one(SessionPanel)
         if isinstance(event, StepStarted):
             self._live = _Live(rows=[])
+            self._step_running = (event.lesson.id, event.index)
             if event.replay:
                 step = event.lesson.steps[event.index]
                 view.show_status(
@@ -283,7 +329,7 @@ class TutorApp(App[None]):
     def _show_session_event(self, event: StepEvent, view: StepView, panel: SessionPanel) -> None:
         inner = event.event
         if isinstance(inner, Output) and not event.replay:
-            view.write_output(inner.text, inner.stream)
+            self._live.output.add(inner.text, inner.stream)
         elif isinstance(inner, Metrics):
             rows = self._live.rows
             del rows[inner.start :]
@@ -328,8 +374,18 @@ class TutorApp(App[None]):
         return result.status is StepStatus.PASSED
 
     def _redraw_live(self) -> None:
-        """The coalesced redraw: loss table, loss curves, progress bar."""
+        """The coalesced redraw: output, loss table, loss curves, progress bar."""
         live = self._live
+        skipped, chunks = live.output.take()
+        if skipped or chunks:
+            view = self.query_one(StepView)
+            if skipped:
+                view.write_notice(
+                    f"… {skipped:,} characters of output skipped: printed faster than a "
+                    "screen can show"
+                )
+            for text, stream in chunks:
+                view.write_output(text, stream)
         panel = self.query_one(SessionPanel)
         if live.progress is not None:
             panel.show_progress(*live.progress)
@@ -422,6 +478,8 @@ class TutorApp(App[None]):
                 timeout=10,
             )
             self._interrupted_at = None
+            if self._step_running is not None:
+                self._failed.add(self._step_running)  # it would hang the next replay too
             await self._restart(replay=False)
             return
         self._interrupted_at = self._interrupted_at or now
@@ -436,7 +494,6 @@ class TutorApp(App[None]):
         self.query_one(SessionPanel).clear()
         self.query_one(StepView).show_status("Restarting the session…")
         self.runner.forget()
-        self._failed.clear()
         try:
             await self.session.restart()
         except SessionError as exc:

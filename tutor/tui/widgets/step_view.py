@@ -100,7 +100,12 @@ class StepView(VerticalScroll):
         if output.has_class("hidden"):
             output.set_class(False, "hidden")
             self.call_after_refresh(output.scroll_visible, animate=False)  # once laid out
-        output.write(Text.from_ansi(text.rstrip("\n"), style="red" if stream == "stderr" else ""))
+        style = {"stderr": "red", "notice": "dim italic"}.get(stream, "")
+        output.write(Text.from_ansi(text.rstrip("\n"), style=style))
+
+    def write_notice(self, text: str) -> None:
+        """A line of tutor's own in the output, set apart from what the code printed."""
+        self.write_output(text, "notice")
 
     def show_status(self, text: str) -> None:
         self.query_one("#result", Static).update(text)

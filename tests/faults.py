@@ -1,0 +1,97 @@
+"""The fault matrix's rows: broken lesson code, shared by the headless and app tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FENCE = "```"
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    code: str
+    error: str | None
+    """The step's error type in headless (with --timeout); None: the step passes."""
+    keeps_state: bool = True
+    """The session keeps its variables (else it is restarted)."""
+    check: str | None = None
+    """A check that must still pass after the fault."""
+    interrupts: int = 0
+    """How many times the learner presses ctrl+c in the app to stop it."""
+    needs_memory_limit: bool = False
+    """Run it under ``MEMORY_LIMIT`` (headless sets it on the process, the app test in
+    the kernel), so that it fails at once instead of taking the machine's memory."""
+
+
+MEMORY_LIMIT = 8 * 1024**3
+"""Address space for a process running the memory-hungry fault."""
+
+
+FAULTS = [
+    Fault("raises", "raise ValueError('boom')", "ValueError"),
+    Fault("syntax-error", "x = (", "SyntaxError"),
+    Fault("sys-exit", "import sys\nsys.exit(3)", "SystemExit"),
+    Fault("os-exit", "import os\nos._exit(1)", "SessionDied", keeps_state=False),
+    Fault("segfault", "import ctypes\nctypes.string_at(0)", "SessionDied", keeps_state=False),
+    Fault("endless-loop", "while True:\n    pass", "Timeout", interrupts=1),
+    Fault(
+        "ignores-interrupts",
+        "import time\nwhile True:\n    try:\n        time.sleep(0.01)\n"
+        "    except KeyboardInterrupt:\n        pass",
+        "Timeout",
+        keeps_state=False,
+        interrupts=2,
+    ),
+    Fault("input", "name = input('Your name? ')", "StdinNotImplementedError"),
+    Fault(
+        "prints-50-mb",
+        "line = 'x' * 999\nfor _ in range(50_000):\n    print(line)",
+        None,
+    ),
+    Fault(
+        "100k-metrics",
+        "for i in range(100_000):\n    track(i=i, loss=1 / (i + 1))",
+        None,
+        check="assert len(history()) == 100_000\nassert history()[-1]['i'] == 99_999",
+    ),
+    Fault(
+        "million-point-plot",
+        "plot(('big', range(1_000_000), range(1_000_000)), kind='line')",
+        None,
+    ),
+    Fault(
+        "changes-directory",
+        "import os\nstart = os.getcwd()\nos.chdir('/')",
+        None,
+        check="import os\nassert os.getcwd() == start",
+    ),
+    Fault(
+        "default-dtype",
+        "import torch\ntorch.set_default_dtype(torch.float64)",
+        None,
+        check="assert torch.ones(1).dtype == torch.float64\ntorch.set_default_dtype(torch.float32)",
+    ),
+    Fault(
+        "background-thread",
+        "import threading, time\n"
+        "def chatter():\n    while True:\n        time.sleep(0.2)\n"
+        "threading.Thread(target=chatter, daemon=True).start()",
+        None,
+    ),
+    Fault(
+        "eats-memory",
+        # numpy.empty reserves address space without touching it: the limit is hit at once.
+        "import numpy\nhoard = []\nwhile True:\n    hoard.append(numpy.empty(2**28, numpy.uint8))",
+        "MemoryError",
+        needs_memory_limit=True,
+    ),
+]
+
+
+def step(title: str, code: str, tag: str = "python") -> str:
+    return f"## {title}\n\nProse.\n\n{FENCE}{tag}\n{code}\n{FENCE}\n"
+
+
+def lesson(title: str, lesson_id: str, *steps: str) -> str:
+    return f"---\ntitle: {title}\nid: {lesson_id}\nrequires: []\n---\n\n" + "\n".join(steps)
