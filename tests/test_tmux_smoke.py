@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import time
@@ -47,5 +48,58 @@ def test_the_app_in_tmux(tmp_path: Path, term: str) -> None:
         while any(psutil.pid_exists(pid) for pid in started) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not [pid for pid in started if psutil.pid_exists(pid)]
+    finally:
+        tmux("kill-session", "-t", name)
+
+
+GREYS = {0, 7, 8, 15, 16, 231, *range(232, 256)}
+"""The 256-colour palette's greys: black, white and the grey ramp."""
+
+
+def colours(screen_with_escapes: str) -> set[tuple[int, ...]]:
+    """Every colour in SGR sequences: (n,) for the 256 palette, (r, g, b) for true colour."""
+    found: set[tuple[int, ...]] = set()
+    for params in re.findall(r"\x1b\[([0-9;]*)m", screen_with_escapes):
+        codes = [int(p) for p in params.split(";") if p]
+        i = 0
+        while i < len(codes):
+            if codes[i] in (38, 48) and codes[i + 1 : i + 2] == [5]:
+                found.add((codes[i + 2],))
+                i += 3
+            elif codes[i] in (38, 48) and codes[i + 1 : i + 2] == [2]:
+                found.add(tuple(codes[i + 2 : i + 5]))
+                i += 5
+            else:
+                if 30 <= codes[i] <= 37 or 90 <= codes[i] <= 97:
+                    found.add((codes[i],))
+                i += 1
+    return found
+
+
+def is_grey(colour: tuple[int, ...]) -> bool:
+    if len(colour) == 1:
+        return colour[0] in GREYS
+    red, green, blue = colour
+    return red == green == blue
+
+
+def test_no_color_draws_in_greys_only(tmp_path: Path) -> None:
+    """NO_COLOR: no hue anywhere on the screen (Textual keeps greys, bold and reverse)."""
+    write(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
+    name = "tutor-no-color"
+    command = (
+        f"cd {tmp_path} && NO_COLOR=1 TERM=xterm-256color TUTOR_STATE_DIR={tmp_path / 'state'} "
+        f"{sys.executable} -m tutor --lessons {tmp_path / 'lessons'}; sleep 30"
+    )
+    tmux("kill-session", "-t", name)
+    tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", command)
+    tmux("resize-window", "-t", name, "-x", "100", "-y", "30")
+    try:
+        wait_for(name, "● idle")
+        shown = tmux("capture-pane", "-e", "-p", "-t", name)
+        found = colours(shown)
+        assert found, "expected the screen to carry SGR colours at all"
+        hues = {c for c in found if not is_grey(c)}
+        assert not hues, f"colours under NO_COLOR: {sorted(hues)}"
     finally:
         tmux("kill-session", "-t", name)
