@@ -160,6 +160,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         env = {**os.environ, "TERM": "xterm-256color", "TUTOR_STATE_DIR": work}
+        # As on a learner's machine: bytecode is cached (pip compiles what it installs;
+        # an editable install compiles tutor on its first start).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        first_screen([sys.executable, "-c", BARE], "one line", env)
+        first_screen([sys.executable, "-m", "tutor"], FIRST_PROSE, env)
         bare, ours = [], []
         for _ in range(args.rounds):  # interleaved, so both see the same machine
             bare.append(first_screen([sys.executable, "-c", BARE], "one line", env))

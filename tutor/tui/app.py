@@ -234,7 +234,7 @@ class TutorApp(App[None]):
         self.refresh_bindings()
 
     def _save(self) -> None:
-        if not self.store.save(self.progress):
+        if not self.store.save(self.progress) and self.store.warning_is_new:
             self.notify(self.store.warning, title="Progress", severity="warning")
 
     # -- session ---------------------------------------------------------------
@@ -271,7 +271,8 @@ class TutorApp(App[None]):
 
     def _exercise_code(self, lesson: Lesson, index: int) -> str | None:
         """The learner's code for an exercise step: the editor's for the step shown, else saved."""
-        if (lesson.id, index) == (self.lesson.id, self.step_index):
+        shown = (lesson.id, index) == (self.lesson.id, self.step_index)
+        if shown and lesson.steps[index].is_exercise:
             return self.query_one(StepView).editor.text
         if self.progress.is_done(lesson.id, index):
             return self.progress.code_for(lesson.id, index)
@@ -359,7 +360,8 @@ class TutorApp(App[None]):
         if result.status is StepStatus.PASSED:
             self.progress.mark_done(event.lesson.id, event.index)
             step = event.lesson.steps[event.index]
-            if step.is_exercise and not event.replay and event.lesson.id == self.lesson.id:
+            shown = (event.lesson.id, event.index) == (self.lesson.id, self.step_index)
+            if step.is_exercise and not event.replay and shown:
                 self.progress.set_code(event.lesson.id, event.index, view.editor.text)
             self._save()
             self.query_one(LessonList).show(self.lessons.lessons, self.progress, self.lesson_index)

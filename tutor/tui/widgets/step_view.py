@@ -21,6 +21,14 @@ def _syntax(code: str) -> Syntax:
     )
 
 
+def _highlighting_is_warm() -> bool:
+    """Whether pygments has built its Python lexer, which takes tens of milliseconds the
+    first time; until then code shows plain, and is highlighted a frame later."""
+    from pygments.lexers.python import PythonLexer
+
+    return "_tokens" in vars(PythonLexer)
+
+
 class StepView(VerticalScroll):
     """Everything about one step; the app calls its methods, it posts nothing."""
 
@@ -45,8 +53,7 @@ class StepView(VerticalScroll):
         yield Static(id="step-title")
         yield Static(id="prose")
         yield Static(id="code", classes="code")
-        # The Python grammar loads when the first exercise shows, not at start-up.
-        yield TextArea.code_editor("", language=None, id="exercise", classes="hidden")
+        # The exercise editor (#exercise) is made when the first exercise shows.
         with Collapsible(title="Checks", collapsed=True, id="checks"):
             yield Static(id="checks-code", classes="code")
         yield Static(id="solution", classes="hidden")
@@ -68,17 +75,18 @@ class StepView(VerticalScroll):
         )
         self.query_one("#prose", Static).update(Markdown(step.prose or ""))
         code = "\n\n".join(b.text.rstrip() for b in step.of_kind(BlockKind.CODE))
-        code_view = self.query_one("#code", Static)
-        code_view.update(_syntax(code) if code else "")
-        code_view.set_class(not code, "hidden")
-        editor = self.query_one("#exercise", TextArea)
-        editor.set_class(not step.is_exercise, "hidden")
-        if step.is_exercise:
-            assert step.exercise is not None
-            editor.language = "python"
-            editor.load_text(exercise_code if exercise_code is not None else step.exercise.text)
         checks = "\n\n".join(b.text.rstrip() for b in step.checks)
-        self.query_one("#checks-code", Static).update(_syntax(checks) if checks else "")
+        self._show_code(code, checks, highlight=_highlighting_is_warm())
+        if not _highlighting_is_warm():
+            self.call_after_refresh(self._show_code, code, checks, highlight=True)
+        if step.exercise is not None and not self.query("#exercise"):
+            await self.mount(
+                TextArea.code_editor("", language="python", id="exercise"), before="#checks"
+            )
+        for editor in self.query("#exercise").results(TextArea):
+            editor.set_class(step.exercise is None, "hidden")
+            if step.exercise is not None:
+                editor.load_text(exercise_code if exercise_code is not None else step.exercise.text)
         self.query_one("#checks", Collapsible).set_class(not checks, "hidden")
         self.query_one("#solution", Static).set_class(True, "hidden")
         self.query_one("#hint", Static).set_class(True, "hidden")
@@ -86,8 +94,16 @@ class StepView(VerticalScroll):
         self.clear_output()
         self.scroll_home(animate=False)
 
+    def _show_code(self, code: str, checks: str, *, highlight: bool) -> None:
+        render = _syntax if highlight else Text
+        code_view = self.query_one("#code", Static)
+        code_view.update(render(code) if code else "")
+        code_view.set_class(not code, "hidden")
+        self.query_one("#checks-code", Static).update(render(checks) if checks else "")
+
     @property
     def editor(self) -> TextArea:
+        """The exercise editor: there once an exercise step has been shown."""
         return self.query_one("#exercise", TextArea)
 
     def clear_output(self) -> None:
