@@ -405,3 +405,19 @@ def test_output_tail_keeps_the_latest_output_in_order_and_counts_the_rest() -> N
     shown = "".join(text for text, _ in chunks)
     assert len(shown) == OUTPUT_PER_REDRAW and shown.endswith("x\nthe end\n")
     assert skipped + len(shown) == 1000 * len(line) + len("the end\n")
+
+
+async def test_edit_starts_at_the_first_todo(tmp_path: Path) -> None:
+    exercise = (
+        "---\ntitle: T\nid: t\n---\n\n## Fill in\n\nProse.\n\n"
+        + block("# Two numbers.\nx = 1\n    y = None  # TODO: 2", "python exercise")
+        + block("y = 2", "python solution")
+    )
+    lessons = write(tmp_path / "lessons", {"01_t.md": exercise})
+    app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("e")
+        editor = app.query_one(StepView).editor
+        assert editor.has_focus and editor.cursor_location == (2, 4)
+        await pilot.press("right", "escape", "e")  # after that, the cursor stays put
+        assert editor.cursor_location == (2, 5)

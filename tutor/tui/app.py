@@ -516,6 +516,11 @@ class TutorApp(App[None]):
 
     def action_edit(self) -> None:
         editor = self.query_one(StepView).editor
+        if editor.cursor_location == (0, 0):  # first time in: start where the work is
+            lines = editor.text.splitlines()
+            todo = next((i for i, line in enumerate(lines) if "TODO" in line), None)
+            if todo is not None:
+                editor.move_cursor((todo, len(lines[todo]) - len(lines[todo].lstrip())))
         editor.focus()
         editor.scroll_visible()
 
