@@ -527,3 +527,51 @@ async def test_guard_restores_cwd_and_reports_default_dtype(tmp_path: Path) -> N
         assert not [e for e in events if isinstance(e, Output)], "reported once, not every step"
     finally:
         await kernel.shutdown()
+
+
+async def test_messages_are_signed_and_the_key_is_never_logged(tmp_path: Path) -> None:
+    import json
+
+    import zmq
+    from jupyter_client.session import Session as Wire
+
+    async with fresh_session(cwd=tmp_path) as session:
+        assert session.connection_file is not None
+        info = json.loads(session.connection_file.read_text())
+        key = info["key"]
+        assert info["signature_scheme"] == "hmac-sha256" and len(key) >= 32
+        socket = zmq.Context.instance().socket(zmq.DEALER)
+        socket.connect(f"ipc://{info['ip']}-{info['shell_port']}")
+        try:
+            for signer, marker in (
+                (Wire(key=b"a-guessed-key", signature_scheme="hmac-sha256"), "forged"),
+                (Wire(key=key.encode(), signature_scheme="hmac-sha256"), "signed"),
+            ):
+                code = f"open({str(tmp_path / marker)!r}, 'w').close()"
+                content = {"code": code, "silent": True, "store_history": False}
+                signer.send(socket, "execute_request", content={**content, "allow_stdin": False})
+            deadline = time.monotonic() + 20
+            while not (tmp_path / "signed").exists():  # requests run in the order sent
+                assert time.monotonic() < deadline, "the properly signed request never ran"
+                await asyncio.sleep(0.05)
+            assert not (tmp_path / "forged").exists(), "a request with a wrong signature ran"
+        finally:
+            socket.close(linger=0)
+        await collect(session, "print('still fine')")
+        log = (session.connection_file.parent / "kernel.log").read_bytes()
+    assert key.encode() not in log
+
+
+async def test_kill_ends_the_kernel_and_its_files_at_once(tmp_path: Path) -> None:
+    session = KernelSession(cwd=tmp_path)
+    await session.start()
+    pid, directory = session.pid, session.connection_file.parent
+    assert pid is not None and directory.exists()
+    session.kill()  # no await: for a process about to end without its event loop
+    deadline = time.monotonic() + 10
+    while not gone(pid):
+        assert time.monotonic() < deadline, "the kernel outlived kill()"
+        await asyncio.sleep(0.05)
+    assert not directory.exists()
+    assert session.state is KernelState.STOPPED
+    await session.shutdown()  # and shutting down afterwards is harmless
