@@ -293,6 +293,18 @@ async def test_a_corrupt_progress_file_is_set_aside(make_app, store: ProgressSto
     assert json.loads(store.path.read_text())["lesson"] == "basics"
 
 
+async def test_progress_that_cannot_be_saved_is_told_once(make_app, store: ProgressStore) -> None:
+    store.path.parent.write_text("a file where the state directory should be")
+    app = make_app(start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("n", "n", "p")
+        await pilot.pause()
+        assert app.step_index == 1
+        notes = [n.message for n in app._notifications if "could not save" in n.message]
+        assert len(notes) == 1 and str(store.path) in notes[0]
+        assert app.progress.step == 1  # kept in memory
+
+
 async def test_quit_shuts_the_kernel_down(make_app) -> None:
     import psutil
 
