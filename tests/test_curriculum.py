@@ -47,9 +47,14 @@ def test_every_lesson_passes_in_one_session(tmp_path: Path) -> None:
     assert [lesson["id"] for lesson in report["lessons"]] == [les.id for les in LESSONS.lessons]
     statuses = {step["status"] for lesson in report["lessons"] for step in lesson["steps"]}
     assert statuses == {"passed"}
-    saved = sorted(p.name for p in (tmp_path / "models").glob("*.pth"))
-    assert "01_pytorch_workflow_model_0.pth" in saved
-    assert "01_pytorch_workflow_model_1.pth" in saved
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["models", "report.json"], "the lessons write only inside models/"
+    saved = sorted(p.name for p in (tmp_path / "models").iterdir())
+    assert saved == [
+        "01_pytorch_workflow_exercise_model.pth",
+        "01_pytorch_workflow_model_0.pth",
+        "01_pytorch_workflow_model_1.pth",
+    ], "every save ends with its file renamed into place, no temporary file left"
 
 
 @pytest.mark.parametrize("lesson_id", [lesson.id for lesson in LESSONS.lessons])

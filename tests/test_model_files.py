@@ -1,7 +1,8 @@
 """Model files: saved atomically, and only inside models/.
 
 ``save_state_dict`` (tutor/kernel_side.py) is called directly, in a killed child
-process, and in a real session.
+process, and in a real session; the exercise that asks the learner to save is run
+with the course's own answer and with answers that write outside models/.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import pytest_asyncio
 import torch
 
 from tutor.kernel_side import save_state_dict
+from tutor.lessons import bundled_lessons_dir, load_lessons
+from tutor.runner import Runner, StepFinished, StepStatus
 from tutor.session import Error, Finished, KernelSession, RunStatus
 
 ALLOWED = re.escape("bare file name ending in .pth or .pt")
@@ -216,3 +219,77 @@ async def test_the_session_saves_under_models_and_refuses_an_escape(
     assert error.message.startswith("model file name '../escape.pth' is not allowed")
     assert not (session_cwd.parent / "escape.pth").exists()
     assert "linear.pth" in os.listdir(session_cwd / "models")
+
+
+LESSONS = load_lessons(bundled_lessons_dir())
+EXERCISES = LESSONS.get("exercises")
+assert EXERCISES is not None
+SAVE_EXERCISE = next(
+    index for index, step in enumerate(EXERCISES.steps) if step.title.startswith("Exercise 5")
+)
+MODEL_NAME = "01_pytorch_workflow_exercise_model.pth"
+LOAD_AND_PREDICT = """
+ex_loaded_model = ExerciseModel()
+ex_loaded_model.load_state_dict(torch.load(ex_model_path, weights_only=True, map_location=device))
+ex_loaded_model.to(device)
+ex_loaded_model.eval()
+with torch.inference_mode():
+    ex_loaded_preds = ex_loaded_model(ex_X_test)
+"""
+
+
+def saved_with_torch(path: str) -> str:
+    return (
+        'Path("models").mkdir(parents=True, exist_ok=True)\n'
+        f"ex_model_path = {path}\n"
+        "torch.save(obj=ex_model.state_dict(), f=ex_model_path)\n" + LOAD_AND_PREDICT
+    )
+
+
+async def run_save_exercise(session: KernelSession, code: str) -> StepFinished:
+    """Exercise 5 with ``code`` as the learner's answer, the exercises before it solved."""
+    runner = Runner(
+        session,
+        LESSONS,
+        timeout=300,
+        exercise_code=lambda lesson, index: code if index == SAVE_EXERCISE else None,
+    )
+    finished = [
+        event
+        for index in range(SAVE_EXERCISE + 1)
+        async for event in runner.run_step(EXERCISES, index)
+        if isinstance(event, StepFinished)
+    ]
+    for before in finished[:-1]:
+        assert before.result.status is StepStatus.PASSED, before.result.error
+    return finished[-1]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize(
+    "answer",
+    [
+        saved_with_torch(f'Path("models") / "{MODEL_NAME}"'),
+        f'ex_model_path = save_state_dict(ex_model.state_dict(), "{MODEL_NAME}")\n'
+        + LOAD_AND_PREDICT,
+    ],
+    ids=["the-course-answer", "save_state_dict"],
+)
+async def test_the_save_exercise_accepts_the_course_answer_and_the_helper(
+    session: KernelSession, answer: str
+) -> None:
+    finished = await run_save_exercise(session, answer)
+    assert finished.result.status is StepStatus.PASSED, finished.result.error
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize(
+    "path", [f'Path("{MODEL_NAME}")', f'Path("models") / ".." / "{MODEL_NAME}"']
+)
+async def test_the_save_exercise_refuses_a_file_outside_models(
+    session: KernelSession, path: str
+) -> None:
+    finished = await run_save_exercise(session, saved_with_torch(path))
+    assert finished.result.status is StepStatus.FAILED
+    assert finished.result.error.type == "CheckFailed"
+    assert "is outside the models folder" in finished.result.error.message
