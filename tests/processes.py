@@ -70,3 +70,20 @@ def wait_for(name: str, text: str, seconds: float = 30) -> str:
             return shown
         assert time.monotonic() < deadline, f"{text!r} never showed:\n{shown}"
         time.sleep(0.2)
+
+
+def start_in_tmux(
+    name: str, directory: Path, *, env: str = "TERM=xterm-256color", program: str = "-m tutor"
+) -> None:
+    """Start tutor on ``directory/lessons`` in a fresh 100x30 tmux session ``name``.
+
+    Its progress goes to ``directory/state``; when it ends the pane shows
+    ``TUTOR-EXITED <exit code>`` and stays open for a minute.
+    """
+    command = (
+        f"cd {directory} && {env} TUTOR_STATE_DIR={directory / 'state'} "
+        f"{sys.executable} {program} --lessons lessons; echo TUTOR-EXITED $?; sleep 60"
+    )
+    tmux("kill-session", "-t", name)
+    tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", command)
+    tmux("resize-window", "-t", name, "-x", "100", "-y", "30")

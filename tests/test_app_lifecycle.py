@@ -11,7 +11,6 @@ import json
 import re
 import shutil
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.processes import kernel_pids, tmux, wait_for
+from tests.processes import kernel_pids, start_in_tmux, tmux, wait_for
 from tests.test_app import BASICS, EXERCISE, write
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -83,14 +82,8 @@ def running(tmp_path: Path, program: str, request: pytest.FixtureRequest) -> Ite
     write(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
     (tmp_path / "crashing_app.py").write_text(CRASHING_APP)
     name = "tutor-" + re.sub(r"\W+", "-", request.node.name)  # tmux reads "." and ":"
-    command = (
-        f"cd {tmp_path} && TERM=xterm-256color TUTOR_STATE_DIR={tmp_path / 'state'} "
-        f"{sys.executable} {program} --lessons lessons; echo TUTOR-EXITED $?; sleep 60"
-    )
     before = kernel_pids()
-    tmux("kill-session", "-t", name)
-    tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", command)
-    tmux("resize-window", "-t", name, "-x", "100", "-y", "30")
+    start_in_tmux(name, tmp_path, program=program)
     try:
         wait_for(name, "● idle")
         tmux("send-keys", "-t", name, "Right", "Right", "Right", "Right")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.processes import kernel_pids, tmux, wait_for
+from tests.processes import kernel_pids, start_in_tmux, tmux, wait_for
 from tests.test_app import BASICS, EXERCISE, write
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -22,13 +21,7 @@ def test_the_app_in_tmux(tmp_path: Path, term: str) -> None:
     write(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
     name = f"tutor-smoke-{term}"
     before = kernel_pids()
-    command = (
-        f"cd {tmp_path} && TERM={term} TUTOR_STATE_DIR={tmp_path / 'state'} "
-        f"{sys.executable} -m tutor --lessons {tmp_path / 'lessons'}; echo TUTOR-EXITED; sleep 30"
-    )
-    tmux("kill-session", "-t", name)
-    tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", command)
-    tmux("resize-window", "-t", name, "-x", "100", "-y", "30")
+    start_in_tmux(name, tmp_path, env=f"TERM={term}")
     try:
         wait_for(name, "Make a tensor")
         wait_for(name, "● idle")
@@ -87,13 +80,7 @@ def test_no_color_draws_in_greys_only(tmp_path: Path) -> None:
     """NO_COLOR: no hue anywhere on the screen (Textual keeps greys, bold and reverse)."""
     write(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
     name = "tutor-no-color"
-    command = (
-        f"cd {tmp_path} && NO_COLOR=1 TERM=xterm-256color TUTOR_STATE_DIR={tmp_path / 'state'} "
-        f"{sys.executable} -m tutor --lessons {tmp_path / 'lessons'}; sleep 30"
-    )
-    tmux("kill-session", "-t", name)
-    tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", command)
-    tmux("resize-window", "-t", name, "-x", "100", "-y", "30")
+    start_in_tmux(name, tmp_path, env="NO_COLOR=1 TERM=xterm-256color")
     try:
         wait_for(name, "● idle")
         shown = tmux("capture-pane", "-e", "-p", "-t", name)
