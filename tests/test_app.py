@@ -433,3 +433,31 @@ async def test_edit_starts_at_the_first_todo(tmp_path: Path) -> None:
         assert editor.has_focus and editor.cursor_location == (2, 4)
         await pilot.press("right", "escape", "e")  # after that, the cursor stays put
         assert editor.cursor_location == (2, 5)
+
+
+async def test_line_plots_keep_only_the_points_their_width_can_show() -> None:
+    from textual.app import App
+
+    from tutor.tui.widgets.plot_view import LINE_POINTS_PER_COLUMN, PlotView
+
+    class Host(App[None]):
+        def compose(self):
+            yield PlotView()
+
+    xs = list(range(2000))
+    drawn: list[int] = []
+    app = Host()
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = app.query_one(PlotView)
+        await pilot.pause()
+        for name in ("plot", "scatter"):
+            draw = getattr(view.plt, name)
+            setattr(
+                view.plt,
+                name,
+                lambda x, y, draw=draw, **kw: (drawn.append(len(x)), draw(x, y, **kw)),
+            )
+        view.show({"kind": "line", "series": [{"label": "loss", "x": xs, "y": xs}]})
+        view.show({"kind": "scatter", "series": [{"label": "data", "x": xs, "y": xs}]})
+    assert 0 < drawn[0] <= LINE_POINTS_PER_COLUMN * 60 < 2000
+    assert drawn[1] == 2000, "scatter plots keep every point"

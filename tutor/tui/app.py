@@ -8,6 +8,7 @@ to about ten screen updates a second.  torch is never imported here.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -197,9 +198,18 @@ class TutorApp(App[None]):
             self.notify(self.store.warning, title="Progress", severity="warning", timeout=10)
         await self._show_current()
         self.set_interval(REFRESH_S, self._redraw_live)
+        self.call_after_refresh(self._freeze_startup_objects)
         if self.start_session_on_mount:
             # After the first frame: the learner reads while the kernel starts.
             self.call_after_refresh(self.start_session)
+
+    @staticmethod
+    def _freeze_startup_objects() -> None:
+        """What start-up made (modules, classes, styles) lives as long as the app: keep it
+        out of the garbage collector's full passes, which would otherwise walk all of it
+        and stall the screen by up to 100 ms while a loop streams metrics."""
+        gc.collect()  # once, so that no garbage is frozen with it
+        gc.freeze()
 
     # -- where we are ---------------------------------------------------------
     @property

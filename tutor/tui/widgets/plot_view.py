@@ -9,6 +9,10 @@ from textual_plotext import PlotextPlot
 
 from tutor.metrics import decimate
 
+LINE_POINTS_PER_COLUMN = 4
+"""A braille line has two dots per column: four points a column lose nothing visible,
+and drawing a 2,000-point curve costs plotext ten times as much as a 200-point one."""
+
 
 class PlotView(PlotextPlot):
     """Draws the latest plot it was given; redraws are cheap with at most ~2,000 points."""
@@ -21,11 +25,15 @@ class PlotView(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        draw = plt.scatter if spec.get("kind") == "scatter" else plt.plot
+        line = spec.get("kind") != "scatter"
+        draw = plt.plot if line else plt.scatter
         for series in spec.get("series", []):
+            xs, ys = series["x"], series["y"]  # at most MAX_PLOT_POINTS, from the session
+            if line:  # plotext draws every segment: keep what the width can show
+                xs, ys = decimate(xs, ys, limit=LINE_POINTS_PER_COLUMN * max(self.size.width, 40))
             draw(
-                series["x"],  # capped at MAX_PLOT_POINTS by the session or show_history
-                series["y"],
+                xs,
+                ys,
                 label=series["label"],
                 marker="braille" if spec.get("kind") == "line" else "dot",
             )
