@@ -51,8 +51,9 @@ lint: install-test
 	$(BIN)/python -m ruff check tutor tests
 	$(BIN)/python -m ruff format --check tutor tests
 
-bench: install
+bench: install-test
 	$(BIN)/python tests/benchmarks/bench_engine.py
+	$(BIN)/python tests/benchmarks/bench_app.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
