@@ -19,6 +19,8 @@ class Fault:
     """A check that must still pass after the fault."""
     interrupts: int = 0
     """How many times the learner presses ctrl+c in the app to stop it."""
+    says: str | None = None
+    """What tutor tells the learner in the step's output."""
     needs_memory_limit: bool = False
     """Run it under ``MEMORY_LIMIT`` (headless sets it on the process, the app test in
     the kernel), so that it fails at once instead of taking the machine's memory."""
@@ -65,12 +67,21 @@ FAULTS = [
         "import os\nstart = os.getcwd()\nos.chdir('/')",
         None,
         check="import os\nassert os.getcwd() == start",
+        says="changed the working directory to /",
     ),
     Fault(
         "default-dtype",
         "import torch\ntorch.set_default_dtype(torch.float64)",
         None,
         check="assert torch.ones(1).dtype == torch.float64\ntorch.set_default_dtype(torch.float32)",
+        says="default dtype to torch.float64",
+    ),
+    Fault(
+        "default-device",
+        "import torch\ntorch.set_default_device('meta')",
+        None,
+        check="assert torch.ones(1).device.type == 'meta'\ntorch.set_default_device(None)",
+        says="default device to meta",
     ),
     Fault(
         "background-thread",

@@ -19,7 +19,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.faults import FAULTS, MEMORY_LIMIT, Fault, lesson, step
-from tests.test_app import plain, ready, status_text, until
+from tests.test_app import output_text, plain, ready, status_text, until
 from tutor.lessons import load_lessons
 from tutor.progress import ProgressStore
 from tutor.session import KernelState
@@ -112,6 +112,8 @@ async def test_the_app_survives(make_app, fault: Fault) -> None:
             assert "passed" in status, status
         else:
             assert fault.error in status, status
+        if fault.says:
+            await until(pilot, lambda: fault.says in output_text(app), seconds=5)
         assert kernel.is_running() is fault.keeps_state, "kept or restarted, as expected"
         assert app.session.state is KernelState.IDLE
 
