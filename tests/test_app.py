@@ -461,3 +461,13 @@ async def test_line_plots_keep_only_the_points_their_width_can_show() -> None:
         view.show({"kind": "scatter", "series": [{"label": "data", "x": xs, "y": xs}]})
     assert 0 < drawn[0] <= LINE_POINTS_PER_COLUMN * 60 < 2000
     assert drawn[1] == 2000, "scatter plots keep every point"
+
+
+async def test_the_live_redraw_is_harmless_once_the_screen_is_gone(make_app) -> None:
+    """The 10 Hz redraw timer may tick once more while the app closes."""
+    app = make_app(start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        app._live.output.add("late output\n", "stdout")
+        await app.screen.query_one("#main").remove()
+        app._redraw_live()  # must not raise
+        await pilot.pause()

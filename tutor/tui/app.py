@@ -24,6 +24,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, OptionList, TextArea
@@ -388,9 +389,12 @@ class TutorApp(App[None]):
     def _redraw_live(self) -> None:
         """The coalesced redraw: output, loss table, loss curves, progress bar."""
         live = self._live
+        try:
+            view, panel = self.query_one(StepView), self.query_one(SessionPanel)
+        except NoMatches:  # the app is closing and its screen is gone; the timer is not yet
+            return
         skipped, chunks = live.output.take()
         if skipped or chunks:
-            view = self.query_one(StepView)
             if skipped:
                 view.write_notice(
                     f"… {skipped:,} characters of output skipped: printed faster than a "
@@ -398,7 +402,6 @@ class TutorApp(App[None]):
                 )
             for text, stream in chunks:
                 view.write_output(text, stream)
-        panel = self.query_one(SessionPanel)
         if live.progress is not None:
             panel.show_progress(*live.progress)
             live.progress = None

@@ -95,6 +95,8 @@ class StepView(VerticalScroll):
         self.scroll_home(animate=False)
 
     def _show_code(self, code: str, checks: str, *, highlight: bool) -> None:
+        if not self.is_attached:  # removed before the highlighted version was due
+            return
         render = _syntax if highlight else Text
         code_view = self.query_one("#code", Static)
         code_view.update(render(code) if code else "")
