@@ -173,6 +173,10 @@ async def test_run_a_step_shows_output_and_inspector(make_app) -> None:
         # The output log draws once it has been laid out: a frame after the run ends.
         await until(pilot, lambda: "made torch.Size([6])" in output_text(app), seconds=5)
         assert "passed" in status_text(app)
+        view = app.query_one(StepView)
+        # The run kept the end in view: the output, then the verdict, below the code.
+        await until(pilot, lambda: view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y)
+        assert view.region.contains_region(app.query_one("#result").region)
         inspector = app.query_one(TensorInspector)
         assert inspector.row_count >= 1
         assert inspector.get_row("kept")[2] == "[6]"

@@ -295,6 +295,7 @@ class TutorApp(App[None]):
         lesson, index = self.lesson, self.step_index
         view = self.query_one(StepView)
         view.clear_output()
+        view.follow_run()
         if rerun_lesson:
             for i in range(index):
                 self.runner.done.discard((lesson.id, i))

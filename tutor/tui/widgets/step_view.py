@@ -57,9 +57,10 @@ class StepView(VerticalScroll):
         with Collapsible(title="Checks", collapsed=True, id="checks"):
             yield Static(id="checks-code", classes="code")
         yield Static(id="solution", classes="hidden")
+        # As in a notebook: what the code printed, then the verdict and the hint.
+        yield RichLog(id="output", max_lines=MAX_OUTPUT_LINES, wrap=True, classes="hidden")
         yield Static(id="result")
         yield Static(id="hint", classes="hidden")
-        yield RichLog(id="output", max_lines=MAX_OUTPUT_LINES, wrap=True, classes="hidden")
 
     async def show_step(
         self, lesson: Lesson, index: int, exercise_code: str | None, done: bool
@@ -92,7 +93,8 @@ class StepView(VerticalScroll):
         self.query_one("#hint", Static).set_class(True, "hidden")
         self.query_one("#result", Static).update("")
         self.clear_output()
-        self.scroll_home(animate=False)
+        self.anchor(False)
+        self.scroll_home(animate=False, immediate=True)  # before a run can anchor to the end
 
     def _show_code(self, code: str, checks: str, *, highlight: bool) -> None:
         if not self.is_attached:  # removed before the highlighted version was due
@@ -113,11 +115,14 @@ class StepView(VerticalScroll):
         output.clear()
         output.set_class(True, "hidden")
 
+    def follow_run(self) -> None:
+        """Keep the end in view while a run adds output and its verdict (until the
+        learner scrolls away)."""
+        self.anchor()
+
     def write_output(self, text: str, stream: str = "stdout") -> None:
         output = self.query_one("#output", RichLog)
-        if output.has_class("hidden"):
-            output.set_class(False, "hidden")
-            self.call_after_refresh(output.scroll_visible, animate=False)  # once laid out
+        output.set_class(False, "hidden")
         style = {"stderr": "red", "notice": "dim italic"}.get(stream, "")
         output.write(Text.from_ansi(text.rstrip("\n"), style=style))
 
@@ -142,8 +147,6 @@ class StepView(VerticalScroll):
 
     async def show_result(self, result: StepResult) -> None:
         """✓ and the time, or the error, its traceback and the hint."""
-        result_view = self.query_one("#result", Static)  # then the hint, then the output
-        self.call_after_refresh(result_view.scroll_visible, animate=False, top=True)
         if result.status is StepStatus.PASSED:
             self.show_status(f"[$success]✓ passed[/] in {result.duration_s:.2f}s")
             return
