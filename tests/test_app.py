@@ -475,3 +475,16 @@ async def test_the_live_redraw_is_harmless_once_the_screen_is_gone(make_app) -> 
         await app.screen.query_one("#main").remove()
         app._redraw_live()  # must not raise
         await pilot.pause()
+
+
+@pytest.mark.parametrize(("width", "stays"), [(120, False), (160, True)])
+async def test_the_lesson_list_opens_a_lesson(make_app, width: int, stays: bool) -> None:
+    app = make_app(start_session=False)
+    async with app.run_test(size=(width, 40)) as pilot:
+        assert shown(app, "#lesson-list") is stays, "beside the step only when wide"
+        await pilot.press("l")
+        assert shown(app, "#lesson-list") and app.query_one("#lesson-list").has_focus
+        await pilot.press("down", "enter")
+        assert (app.lesson.id, app.step_index) == ("practice", 0)
+        assert app.query_one(StepView).has_focus
+        assert shown(app, "#lesson-list") is stays, "out of the way again once chosen"

@@ -619,6 +619,8 @@ class TutorApp(App[None]):
     @on(OptionList.OptionSelected, "#lesson-list")
     async def _open_lesson(self, event: OptionList.OptionSelected) -> None:
         await self._go(event.option_index, 0)
+        # Back to the layout's say: beside the step in a wide terminal, else out of the way.
+        self.query_one(LessonList).styles.clear_rule("display")
         self.query_one(StepView).focus()
 
     @on(TextArea.Changed, "#exercise")
