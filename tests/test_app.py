@@ -13,7 +13,7 @@ from rich.console import Console
 from textual.widgets import RichLog, Static
 
 from tutor.lessons import LessonSet, load_lessons
-from tutor.progress import ProgressStore
+from tutor.progress import Progress, ProgressStore
 from tutor.session import KernelState
 from tutor.tui.app import TutorApp
 from tutor.tui.widgets.loss_table import LossTable
@@ -174,9 +174,10 @@ async def test_run_a_step_shows_output_and_inspector(make_app) -> None:
         await until(pilot, lambda: "made torch.Size([6])" in output_text(app), seconds=5)
         assert "passed" in status_text(app)
         view = app.query_one(StepView)
-        # The run kept the end in view: the output, then the verdict, below the code.
-        await until(pilot, lambda: view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y)
-        assert view.region.contains_region(app.query_one("#result").region)
+        # The run keeps the end in view: the output, then the verdict, below the code.
+        result = app.query_one("#result")
+        await until(pilot, lambda: view.region.contains_region(result.region), seconds=2)
+        assert view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y
         inspector = app.query_one(TensorInspector)
         assert inspector.row_count >= 1
         assert inspector.get_row("kept")[2] == "[6]"
@@ -488,3 +489,36 @@ async def test_the_lesson_list_opens_a_lesson(make_app, width: int, stays: bool)
         assert (app.lesson.id, app.step_index) == ("practice", 0)
         assert app.query_one(StepView).has_focus
         assert shown(app, "#lesson-list") is stays, "out of the way again once chosen"
+
+
+async def test_a_replay_then_a_short_step_leaves_the_view_at_its_top(make_app, store) -> None:
+    """Following a run to its end never scrolls past the top of a step that fits."""
+    store.save(Progress(lesson_id="basics", step=1, completed={"basics": [0]}))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: ("basics", 0) in app.runner.done)  # resuming replays it
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await ready(pilot, app)
+        assert "passed" in status_text(app)
+        await pilot.pause(0.2)
+        view = app.query_one(StepView)
+        assert view.max_scroll_y == 0, "the step fits in the view"
+        assert view.scroll_y == 0 and app.query_one("#step-title").region.y == view.region.y
+
+
+async def test_scrolling_up_during_a_run_stops_the_view_following_it(tmp_path: Path) -> None:
+    printing = "---\ntitle: P\nid: p\n---\n\n## Count\n\nProse.\n\n" + block(
+        "import time\nfor i in range(40):\n    print('line', i)\n    time.sleep(0.05)"
+    )
+    lessons = write(tmp_path / "lessons", {"01_p.md": printing})
+    app = TutorApp(lessons, device="cpu", store=ProgressStore(tmp_path / "p.json"))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("enter")
+        view = app.query_one(StepView)
+        await until(pilot, lambda: "line 5" in output_text(app) and view.scroll_y > 0)
+        await pilot.press("home")  # back up to read the code
+        await ready(pilot, app)
+        assert "line 39" in output_text(app) or "passed" in status_text(app)
+        assert view.scroll_y == 0, "the view followed the run after the learner scrolled up"

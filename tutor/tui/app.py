@@ -394,6 +394,7 @@ class TutorApp(App[None]):
             view, panel = self.query_one(StepView), self.query_one(SessionPanel)
         except NoMatches:  # the app is closing and its screen is gone; the timer is not yet
             return
+        view.keep_following()
         skipped, chunks = live.output.take()
         if skipped or chunks:
             if skipped:

@@ -48,6 +48,13 @@ class StepView(VerticalScroll):
     StepView .hidden { display: none; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._following = False
+        """A run is on: keep the end (output, verdict, hint) in view."""
+        self._followed_to: float | None = None
+        """Where following last scrolled to; the learner scrolling above it stops it."""
+
     def compose(self) -> ComposeResult:
         yield Static(id="lesson-intro", classes="hidden")
         yield Static(id="step-title")
@@ -93,8 +100,8 @@ class StepView(VerticalScroll):
         self.query_one("#hint", Static).set_class(True, "hidden")
         self.query_one("#result", Static).update("")
         self.clear_output()
-        self.anchor(False)
-        self.scroll_home(animate=False, immediate=True)  # before a run can anchor to the end
+        self._following = False
+        self.scroll_home(animate=False, immediate=True)
 
     def _show_code(self, code: str, checks: str, *, highlight: bool) -> None:
         if not self.is_attached:  # removed before the highlighted version was due
@@ -116,15 +123,36 @@ class StepView(VerticalScroll):
         output.set_class(True, "hidden")
 
     def follow_run(self) -> None:
-        """Keep the end in view while a run adds output and its verdict (until the
-        learner scrolls away)."""
-        self.anchor()
+        """Keep the end in view while a run adds output and its verdict, until the
+        learner scrolls up to read."""
+        self._following, self._followed_to = True, None
+        self.keep_following()
+
+    def keep_following(self) -> None:
+        """Once laid out, scroll to the end if following; the app also calls this on
+        every redraw, since content can grow a frame after it was added.
+
+        (Not Textual's anchor(): it leaves a negative scroll offset once the content
+        is shorter than the view, as it is when a replay's status clears.)"""
+
+        def scroll() -> None:
+            if not (self._following and self.is_attached):
+                return
+            reached = self._followed_to
+            if reached is not None and self.scroll_y < min(reached, self.max_scroll_y) - 1:
+                self._following = False  # the learner scrolled away: leave them there
+                return
+            self.scroll_end(animate=False, immediate=True)
+            self._followed_to = self.max_scroll_y
+
+        self.call_after_refresh(scroll)
 
     def write_output(self, text: str, stream: str = "stdout") -> None:
         output = self.query_one("#output", RichLog)
         output.set_class(False, "hidden")
         style = {"stderr": "red", "notice": "dim italic"}.get(stream, "")
         output.write(Text.from_ansi(text.rstrip("\n"), style=style))
+        self.keep_following()
 
     def write_notice(self, text: str) -> None:
         """A line of tutor's own in the output, set apart from what the code printed."""
@@ -132,12 +160,16 @@ class StepView(VerticalScroll):
 
     def show_status(self, text: str) -> None:
         self.query_one("#result", Static).update(text)
+        self.keep_following()
 
     async def show_hint(self, text: str) -> None:
         hint = self.query_one("#hint", Static)
         hint.update(Markdown("**Hint.** " + (text or "No hint for this step.")))
         hint.set_class(False, "hidden")
-        hint.scroll_visible()
+        if self._following:
+            self.keep_following()
+        else:
+            hint.scroll_visible()
 
     def show_solution(self, code: str) -> None:
         solution = self.query_one("#solution", Static)
