@@ -522,3 +522,36 @@ async def test_scrolling_up_during_a_run_stops_the_view_following_it(tmp_path: P
         await ready(pilot, app)
         assert "line 39" in output_text(app) or "passed" in status_text(app)
         assert view.scroll_y == 0, "the view followed the run after the learner scrolled up"
+
+
+async def test_long_output_lines_wrap_inside_the_output_box(tmp_path: Path) -> None:
+    long_line = "print(' '.join(f'word{i}' for i in range(60)))"
+    lesson = "---\ntitle: W\nid: w\n---\n\n## Say a lot\n\nProse.\n\n" + block(long_line)
+    lessons = write(tmp_path / "lessons", {"01_w.md": lesson})
+    app = TutorApp(lessons, device="cpu", store=ProgressStore(tmp_path / "p.json"))
+    async with app.run_test(size=(120, 40)) as pilot:  # a box narrower than 78 columns
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await ready(pilot, app)
+        log = app.query_one("#output", RichLog)
+        await until(pilot, lambda: "word59" in output_text(app), seconds=5)
+        width = log.scrollable_content_region.width
+        assert len(log.lines) > 1, "the long line should wrap"
+        assert max(line.cell_length for line in log.lines) <= width
+
+
+async def test_a_history_that_arrives_at_once_shows_its_newest_rows(tmp_path: Path) -> None:
+    fast = "---\ntitle: F\nid: f\n---\n\n## Train fast\n\nProse.\n\n" + block(
+        "for epoch in range(100):\n    track(epoch=epoch, train_loss=1 / (epoch + 1))"
+    )
+    lessons = write(tmp_path / "lessons", {"01_f.md": fast})
+    app = TutorApp(lessons, device="cpu", store=ProgressStore(tmp_path / "p.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await ready(pilot, app)
+        table = app.query_one(LossTable)
+        await until(pilot, lambda: table.row_count == 15)
+        await pilot.pause(0.3)
+        assert table.max_scroll_y > 0, "the table should be shorter than its 15 rows here"
+        assert table.scroll_y == table.max_scroll_y, "the newest rows are cut off"

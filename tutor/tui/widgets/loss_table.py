@@ -35,4 +35,4 @@ class LossTable(DataTable):
             mark = "★ best" if i == best else ""
             self.add_row(*(format_metric(rows[i].get(c)) for c in columns), mark)
         self.border_subtitle = f"{len(rows)} rows"
-        self.scroll_end(animate=False, immediate=True)  # the newest rows are the news
+        self.scroll_end(animate=False)  # once laid out: the newest rows are the news

@@ -151,7 +151,10 @@ class StepView(VerticalScroll):
         output = self.query_one("#output", RichLog)
         output.set_class(False, "hidden")
         style = {"stderr": "red", "notice": "dim italic"}.get(stream, "")
-        output.write(Text.from_ansi(text.rstrip("\n"), style=style))
+        # The log may not be laid out yet (it was hidden): wrap to the step's width, less
+        # the log's border and room for a scrollbar, not RichLog's guess of 78 columns.
+        width = max(self.scrollable_content_region.width - 4, 20)
+        output.write(Text.from_ansi(text.rstrip("\n"), style=style), width=width)
         self.keep_following()
 
     def write_notice(self, text: str) -> None:
