@@ -507,12 +507,17 @@ async def test_a_replay_then_a_short_step_leaves_the_view_at_its_top(make_app, s
         assert view.scroll_y == 0 and app.query_one("#step-title").region.y == view.region.y
 
 
+def one_step_app(tmp_path: Path, code: str) -> TutorApp:
+    """The app on a course of one lesson whose one step runs ``code``."""
+    lesson = "---\ntitle: One\nid: one\n---\n\n## The step\n\nProse.\n\n" + block(code)
+    lessons = write(tmp_path / "lessons", {"01_one.md": lesson})
+    return TutorApp(lessons, device="cpu", store=ProgressStore(tmp_path / "p.json"))
+
+
 async def test_scrolling_up_during_a_run_stops_the_view_following_it(tmp_path: Path) -> None:
-    printing = "---\ntitle: P\nid: p\n---\n\n## Count\n\nProse.\n\n" + block(
-        "import time\nfor i in range(40):\n    print('line', i)\n    time.sleep(0.05)"
+    app = one_step_app(
+        tmp_path, "import time\nfor i in range(40):\n    print('line', i)\n    time.sleep(0.05)"
     )
-    lessons = write(tmp_path / "lessons", {"01_p.md": printing})
-    app = TutorApp(lessons, device="cpu", store=ProgressStore(tmp_path / "p.json"))
     async with app.run_test(size=(100, 24)) as pilot:
         await ready(pilot, app)
         await pilot.press("enter")
@@ -525,10 +530,7 @@ async def test_scrolling_up_during_a_run_stops_the_view_following_it(tmp_path: P
 
 
 async def test_long_output_lines_wrap_inside_the_output_box(tmp_path: Path) -> None:
-    long_line = "print(' '.join(f'word{i}' for i in range(60)))"
-    lesson = "---\ntitle: W\nid: w\n---\n\n## Say a lot\n\nProse.\n\n" + block(long_line)
-    lessons = write(tmp_path / "lessons", {"01_w.md": lesson})
-    app = TutorApp(lessons, device="cpu", store=ProgressStore(tmp_path / "p.json"))
+    app = one_step_app(tmp_path, "print(' '.join(f'word{i}' for i in range(60)))")
     async with app.run_test(size=(120, 40)) as pilot:  # a box narrower than 78 columns
         await ready(pilot, app)
         await pilot.press("enter")
@@ -541,11 +543,9 @@ async def test_long_output_lines_wrap_inside_the_output_box(tmp_path: Path) -> N
 
 
 async def test_a_history_that_arrives_at_once_shows_its_newest_rows(tmp_path: Path) -> None:
-    fast = "---\ntitle: F\nid: f\n---\n\n## Train fast\n\nProse.\n\n" + block(
-        "for epoch in range(100):\n    track(epoch=epoch, train_loss=1 / (epoch + 1))"
+    app = one_step_app(
+        tmp_path, "for epoch in range(100):\n    track(epoch=epoch, train_loss=1 / (epoch + 1))"
     )
-    lessons = write(tmp_path / "lessons", {"01_f.md": fast})
-    app = TutorApp(lessons, device="cpu", store=ProgressStore(tmp_path / "p.json"))
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
         await pilot.press("enter")
