@@ -204,8 +204,7 @@ class KernelSession:
         """
         if self.pid is not None:
             _kill_process_group(self.pid)
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
+        self._remove_files()
         self._set_state(KernelState.STOPPED)
 
     async def interrupt(self) -> None:
@@ -497,15 +496,19 @@ class KernelSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
+        pid = self.pid
         km, kc, self._km, self._kc = self._km, self._kc, None, None
         if kc is not None:
             kc.stop_channels()
+        if pid is not None:
+            _kill_process_group(pid)
         if km is not None:
-            pid = getattr(getattr(km.provisioner, "process", None), "pid", None)
-            if pid is not None:
-                _kill_process_group(pid)
             with contextlib.suppress(Exception):
                 await km.shutdown_kernel(now=True)
+        self._remove_files()
+
+    def _remove_files(self) -> None:
+        """Close the kernel's log and remove its private folder (connection file included)."""
         if self._log is not None:
             self._log.close()
             self._log = None
