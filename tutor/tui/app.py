@@ -365,11 +365,10 @@ class TutorApp(App[None]):
         result = event.result
         self._redraw_live()
         key = (event.lesson.id, event.index)
-        if result.status is StepStatus.PASSED:
-            self._failed.discard(key)
-        else:
+        if result.status is not StepStatus.PASSED:
             self._failed.add(key)
-        if result.status is StepStatus.PASSED:
+        else:
+            self._failed.discard(key)
             self.progress.mark_done(event.lesson.id, event.index)
             step = event.lesson.steps[event.index]
             shown = (event.lesson.id, event.index) == (self.lesson.id, self.step_index)
@@ -396,14 +395,12 @@ class TutorApp(App[None]):
             return
         view.keep_following()
         skipped, chunks = live.output.take()
-        if skipped or chunks:
-            if skipped:
-                view.write_notice(
-                    f"… {skipped:,} characters of output skipped: printed faster than a "
-                    "screen can show"
-                )
-            for text, stream in chunks:
-                view.write_output(text, stream)
+        if skipped:
+            view.write_notice(
+                f"… {skipped:,} characters of output skipped: printed faster than a screen can show"
+            )
+        for text, stream in chunks:
+            view.write_output(text, stream)
         if live.progress is not None:
             panel.show_progress(*live.progress)
             live.progress = None
