@@ -84,8 +84,9 @@ class StepView(VerticalScroll):
         self.query_one("#prose", Static).update(Markdown(step.prose or ""))
         code = "\n\n".join(b.text.rstrip() for b in step.of_kind(BlockKind.CODE))
         checks = "\n\n".join(b.text.rstrip() for b in step.checks)
-        self._show_code(code, checks, highlight=_highlighting_is_warm())
-        if not _highlighting_is_warm():
+        warm = _highlighting_is_warm()
+        self._show_code(code, checks, highlight=warm)
+        if not warm:
             self.call_after_refresh(self._show_code, code, checks, highlight=True)
         if step.exercise is not None and not self.query("#exercise"):
             await self.mount(
@@ -129,11 +130,14 @@ class StepView(VerticalScroll):
         self.keep_following()
 
     def keep_following(self) -> None:
-        """Once laid out, scroll to the end if following; the app also calls this on
-        every redraw, since content can grow a frame after it was added.
+        """Once laid out, scroll to the end if following.  The app calls this on every
+        redraw (after a run's output and verdict change, their layout can settle a frame
+        later), so nothing that adds to the step needs to.
 
         (Not Textual's anchor(): it leaves a negative scroll offset once the content
         is shorter than the view, as it is when a replay's status clears.)"""
+        if not self._following:
+            return
 
         def scroll() -> None:
             if not (self._following and self.is_attached):
@@ -155,7 +159,6 @@ class StepView(VerticalScroll):
         # the log's border and room for a scrollbar, not RichLog's guess of 78 columns.
         width = max(self.scrollable_content_region.width - 4, 20)
         output.write(Text.from_ansi(text.rstrip("\n"), style=style), width=width)
-        self.keep_following()
 
     def write_notice(self, text: str) -> None:
         """A line of tutor's own in the output, set apart from what the code printed."""
@@ -163,15 +166,12 @@ class StepView(VerticalScroll):
 
     def show_status(self, text: str) -> None:
         self.query_one("#result", Static).update(text)
-        self.keep_following()
 
     async def show_hint(self, text: str) -> None:
         hint = self.query_one("#hint", Static)
         hint.update(Markdown("**Hint.** " + (text or "No hint for this step.")))
         hint.set_class(False, "hidden")
-        if self._following:
-            self.keep_following()
-        else:
+        if not self._following:  # a run's hint comes at its end, which is followed
             hint.scroll_visible()
 
     def show_solution(self, code: str) -> None:
