@@ -555,3 +555,17 @@ async def test_a_history_that_arrives_at_once_shows_its_newest_rows(tmp_path: Pa
         await pilot.pause(0.3)
         assert table.max_scroll_y > 0, "the table should be shorter than its 15 rows here"
         assert table.scroll_y == table.max_scroll_y, "the newest rows are cut off"
+
+
+async def test_an_emptied_then_restored_exercise_is_kept_as_restored(make_app) -> None:
+    app = make_app(start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("right", "right", "right", "right", "e")
+        editor = app.query_one(StepView).editor
+        starter = editor.text
+        editor.load_text("")  # emptied...
+        await pilot.pause()
+        assert app.progress.code_for("practice", 0) == ""
+        editor.load_text(starter)  # ...and the starter code put back
+        await pilot.pause()
+        assert app.progress.code_for("practice", 0) == starter

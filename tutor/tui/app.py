@@ -628,8 +628,10 @@ class TutorApp(App[None]):
         self.refresh_bindings()
         step = self.lesson.steps[self.step_index]
         text = self.query_one(StepView).editor.text
+        if step.exercise is None:
+            return
         kept = self.progress.code_for(self.lesson.id, self.step_index)
-        if step.exercise is None or text == (kept or step.exercise.text):
+        if text == (step.exercise.text if kept is None else kept):
             return  # the step was just shown, not edited
         self.progress.set_code(self.lesson.id, self.step_index, text)
         if self._editor_timer is not None:
