@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual import events
 from textual.widgets import RichLog, Static
 
 from tutor.lessons import LessonSet, load_lessons
@@ -514,7 +515,10 @@ def one_step_app(tmp_path: Path, code: str) -> TutorApp:
     return TutorApp(lessons, device="cpu", store=ProgressStore(tmp_path / "p.json"))
 
 
-async def test_scrolling_up_during_a_run_stops_the_view_following_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["home", "pageup", "up", "wheel"])
+async def test_scrolling_up_during_a_run_stops_the_view_following_it(
+    tmp_path: Path, how: str
+) -> None:
     app = one_step_app(
         tmp_path, "import time\nfor i in range(40):\n    print('line', i)\n    time.sleep(0.05)"
     )
@@ -523,10 +527,15 @@ async def test_scrolling_up_during_a_run_stops_the_view_following_it(tmp_path: P
         await pilot.press("enter")
         view = app.query_one(StepView)
         await until(pilot, lambda: "line 5" in output_text(app) and view.scroll_y > 0)
-        await pilot.press("home")  # back up to read the code
+        if how == "wheel":
+            view.post_message(events.MouseScrollUp(view, 2, 2, 0, -1, 0, False, False, False))
+        else:
+            await pilot.press(how)  # back up to read the code
         await ready(pilot, app)
         assert "line 39" in output_text(app) or "passed" in status_text(app)
-        assert view.scroll_y == 0, "the view followed the run after the learner scrolled up"
+        if how == "home":
+            assert view.scroll_y == 0, "the view followed the run after the learner scrolled up"
+        assert view.scroll_y < view.max_scroll_y, "the view followed the run to its end"
 
 
 async def test_long_output_lines_wrap_inside_the_output_box(tmp_path: Path) -> None:

@@ -151,6 +151,32 @@ class StepView(VerticalScroll):
 
         self.call_after_refresh(scroll)
 
+    def _stop_following(self) -> None:
+        self._following = False
+
+    # The learner scrolling up, by key, wheel or scrollbar, stops the following at once.
+    # (Going by the scroll position alone raced the animated scroll of `home`.)
+    def action_scroll_up(self) -> None:
+        self._stop_following()
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self._stop_following()
+        super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        self._stop_following()
+        super().action_scroll_home()
+
+    def on_mouse_scroll_up(self) -> None:
+        self._stop_following()
+
+    def on_scroll_up(self) -> None:
+        self._stop_following()
+
+    def on_scroll_to(self) -> None:
+        self._stop_following()
+
     def write_output(self, text: str, stream: str = "stdout") -> None:
         output = self.query_one("#output", RichLog)
         output.set_class(False, "hidden")
