@@ -332,6 +332,15 @@ async def test_help_screen_lists_the_keys(make_app) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "HelpScreen"
+        shown_text = plain(app.screen.query_one(Static).content)
+        for line in (
+            "^c, i  Interrupt the running step; the session keeps its variables",
+            "R      Restart the session and replay the steps up to this one",
+            "⏎, r   Run this step",
+            "3      Tensors tab",
+            "^p     Commands",
+        ):
+            assert line in shown_text, shown_text
         await pilot.press("escape")
         assert app.screen.__class__.__name__ != "HelpScreen"
 

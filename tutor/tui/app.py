@@ -152,6 +152,23 @@ class TutorApp(App[None]):
         Binding("3", "tab('tensors')", "Tensors tab", show=False),
         Binding("question_mark", "help", "Help", id="help"),
     ]
+    KEY_HELP: ClassVar[dict[str, str]] = {
+        "quit": "Quit (progress is saved)",
+        "quit-q": "Quit, when no text field has focus",
+        "run": "Run this step",
+        "next": "Next step",
+        "previous": "Previous step",
+        "run-to-here": "Run the lesson's steps up to this one",
+        "interrupt": "Interrupt the running step; the session keeps its variables",
+        "restart": "Restart the session and replay the steps up to this one",
+        "hint": "Show the step's hint",
+        "solution": "Reveal the solution (exercises)",
+        "edit": "Edit the exercise code, from its first TODO",
+        "leave-editor": "Leave the editor (your code is kept)",
+        "lessons": "Show or hide the lessons",
+        "help": "This help",
+    }
+    """The help screen's line for a key, by binding id; the footer shows the short word."""
 
     def __init__(
         self,
@@ -580,10 +597,19 @@ class TutorApp(App[None]):
 
     def action_help(self) -> None:
         keys = [
-            (binding.key, binding.description)
+            (
+                ", ".join(self.get_key_display(key) for key in Binding.make_bindings([binding])),
+                self.KEY_HELP.get(binding.id or "", binding.description),
+            )
             for binding in self.BINDINGS
             if isinstance(binding, Binding) and binding.description
         ]
+        keys.append(
+            (
+                self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "")),
+                "Commands, such as reset progress",
+            )
+        )
         from tutor.tui.screens.help import HelpScreen  # not needed for the first screen
 
         self.push_screen(HelpScreen(keys))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.markdown import Markdown
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Static
 
 INTRO = """\
 # tutor: keys
@@ -42,5 +43,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         rows = "\n".join(f"| `{key}` | {description} |" for key, description in self.keys)
         table = f"\n| key | what it does |\n|---|---|\n{rows}\n"
+        # One rich renderable, as for a step's prose: Textual's Markdown widget makes a
+        # widget per block and per table cell, which made `?` take 0.3 s to answer.
         with VerticalScroll():
-            yield Markdown(INTRO + table + "\nPress `escape` to close.")
+            yield Static(Markdown(INTRO + table + "\nPress `escape` to close."))
