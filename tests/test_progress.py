@@ -226,16 +226,24 @@ def test_a_newer_tutor_saving_meanwhile_stops_saves_here(path: Path) -> None:
 # -- a file or directory the system will not let us use -------------------------------
 
 
-def test_a_directory_where_the_file_should_be(path: Path) -> None:
-    path.mkdir(parents=True)
-    (path / "keep.txt").write_text("mine")
+def refused(path: Path, reason: str, step: int) -> tuple[ProgressStore, Progress]:
+    """A store on a file it cannot use: it starts from the beginning with a warning
+    naming the file and ``reason``, and the save of a finished ``step`` fails without
+    warning again."""
     store = ProgressStore(path)
     progress = store.load()
     assert progress == Progress()
-    assert str(path) in store.warning and "could not read" in store.warning
-    progress.mark_done("basics", 0)
+    assert str(path) in store.warning and reason in store.warning
+    progress.mark_done("basics", step)
     assert not store.save(progress)
     assert not store.warning_is_new
+    return store, progress
+
+
+def test_a_directory_where_the_file_should_be(path: Path) -> None:
+    path.mkdir(parents=True)
+    (path / "keep.txt").write_text("mine")
+    store, progress = refused(path, "could not read", step=0)
     store.reset()
     assert (path / "keep.txt").read_text() == "mine"
     assert progress.is_done("basics", 0)
@@ -246,13 +254,7 @@ def test_an_unreadable_file_is_left_alone(path: Path) -> None:
     write(path, SAVED)
     path.chmod(0)
     try:
-        store = ProgressStore(path)
-        progress = store.load()
-        assert progress == Progress()
-        assert str(path) in store.warning and "Permission denied" in store.warning
-        progress.mark_done("basics", 4)
-        assert not store.save(progress)
-        assert not store.warning_is_new
+        store, progress = refused(path, "Permission denied", step=4)
         path.chmod(0o600)
         assert store.save(progress)
     finally:
