@@ -297,10 +297,14 @@ class TutorApp(App[None]):
             for w in self.workers
         )
 
+    def _editor_holds(self, lesson: Lesson, index: int) -> bool:
+        """Whether the exercise editor holds this step's code: it is the exercise shown."""
+        shown = (lesson.id, index) == (self.lesson.id, self.step_index)
+        return shown and lesson.steps[index].is_exercise
+
     def _exercise_code(self, lesson: Lesson, index: int) -> str | None:
         """The learner's code for an exercise step: the editor's for the step shown, else saved."""
-        shown = (lesson.id, index) == (self.lesson.id, self.step_index)
-        if shown and lesson.steps[index].is_exercise:
+        if self._editor_holds(lesson, index):
             return self.query_one(StepView).editor.text
         if self.progress.is_done(lesson.id, index):
             return self.progress.code_for(lesson.id, index)
@@ -387,9 +391,7 @@ class TutorApp(App[None]):
         else:
             self._failed.discard(key)
             self.progress.mark_done(event.lesson.id, event.index)
-            step = event.lesson.steps[event.index]
-            shown = (event.lesson.id, event.index) == (self.lesson.id, self.step_index)
-            if step.is_exercise and not event.replay and shown:
+            if not event.replay and self._editor_holds(event.lesson, event.index):
                 self.progress.set_code(event.lesson.id, event.index, view.editor.text)
             self._save()
             self.query_one(LessonList).show(self.lessons.lessons, self.progress, self.lesson_index)
