@@ -19,8 +19,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.builders import BASICS, EXERCISE, course
 from tests.processes import kernel_pids, start_in_tmux, tmux, wait_for
-from tests.test_app import BASICS, EXERCISE, write
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -79,7 +79,7 @@ def program() -> str:
 @pytest.fixture
 def running(tmp_path: Path, program: str, request: pytest.FixtureRequest) -> Iterator[Running]:
     """The app in tmux, on the exercise step, with ``TYPED`` in its editor."""
-    write(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
+    course(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
     (tmp_path / "crashing_app.py").write_text(CRASHING_APP)
     name = "tutor-" + re.sub(r"\W+", "-", request.node.name)  # tmux reads "." and ":"
     before = kernel_pids()

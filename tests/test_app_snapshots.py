@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_app import BASICS, EXERCISE, write
+from tests.builders import BASICS, EXERCISE, course
 from tutor.progress import ProgressStore
 from tutor.tui.app import TutorApp
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> TutorApp:
-    lessons = write(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
+    lessons = course(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
     return TutorApp(lessons, store=ProgressStore(tmp_path / "progress.json"), start_session=False)
 
 

@@ -10,15 +10,15 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.builders import BASICS, EXERCISE, course
 from tests.processes import kernel_pids, start_in_tmux, tmux, wait_for
-from tests.test_app import BASICS, EXERCISE, write
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
 @pytest.mark.parametrize("term", ["xterm-256color", "screen-256color"])
 def test_the_app_in_tmux(tmp_path: Path, term: str) -> None:
-    write(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
+    course(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
     name = f"tutor-smoke-{term}"
     before = kernel_pids()
     start_in_tmux(name, tmp_path, env=f"TERM={term}")
@@ -78,7 +78,7 @@ def is_grey(colour: tuple[int, ...]) -> bool:
 
 def test_no_color_draws_in_greys_only(tmp_path: Path) -> None:
     """NO_COLOR: no hue anywhere on the screen (Textual keeps greys, bold and reverse)."""
-    write(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
+    course(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
     name = "tutor-no-color"
     start_in_tmux(name, tmp_path, env="NO_COLOR=1 TERM=xterm-256color")
     try:
