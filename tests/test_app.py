@@ -13,7 +13,8 @@ from rich.console import Console
 from textual import events
 from textual.widgets import RichLog, Static
 
-from tutor.lessons import LessonSet, load_lessons
+from tests.builders import BASICS, EXERCISE, block, course
+from tutor.lessons import LessonSet
 from tutor.progress import Progress, ProgressStore
 from tutor.session import KernelState
 from tutor.tui.app import TutorApp
@@ -21,84 +22,10 @@ from tutor.tui.widgets.loss_table import LossTable
 from tutor.tui.widgets.step_view import StepView
 from tutor.tui.widgets.tensor_inspector import TensorInspector
 
-FENCE = "```"
-
-
-def block(code: str, tag: str = "python") -> str:
-    return f"{FENCE}{tag}\n{code}\n{FENCE}\n"
-
-
-def write(directory: Path, files: dict[str, str]) -> LessonSet:
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (directory / name).write_text(text)
-    lessons = load_lessons(directory)
-    assert lessons.errors == []
-    return lessons
-
-
-BASICS = """---
-title: Basics
-id: basics
----
-
-What this lesson is about.
-
-## Make a tensor
-
-Prose one.
-
-{make}
-## Train a little
-
-Prose two.
-
-{train}
-## Loop forever
-
-Prose three.
-
-{loop}
-## Use what was kept
-
-Prose four.
-
-{use}""".format(
-    make=block("import torch\nkept = torch.arange(6.0)\nprint('made', kept.shape)"),
-    train=block(
-        "import time\nfor epoch in progress(range(60)):\n"
-        "    track(epoch=epoch, train_loss=1 / (epoch + 1), test_loss=2 / (epoch + 1))\n"
-        "    time.sleep(0.02)"
-    ),
-    loop=block("import time\nwhile True:\n    time.sleep(0.01)"),
-    use=block("total = float(kept.sum())\nprint('total', total)")
-    + block("assert total == 15.0, 'kept should still hold 0..5'", "python check"),
-)
-
-EXERCISE = """---
-title: Practice
-id: practice
-requires: []
----
-
-## Set the answer
-
-Set `answer` to 42.
-
-{exercise}
-{solution}
-{check}
-{hint}""".format(
-    exercise=block("answer = None  # TODO", "python exercise"),
-    solution=block("answer = 42", "python solution"),
-    check=block("assert answer == 42, 'answer should be 42, not ' + repr(answer)", "python check"),
-    hint=block("The answer is a number between 41 and 43.", "hint"),
-)
-
 
 @pytest.fixture
 def lessons(tmp_path: Path) -> LessonSet:
-    return write(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
+    return course(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
 
 
 @pytest.fixture
@@ -210,7 +137,7 @@ async def test_interrupt_keeps_the_state(make_app) -> None:
         await pilot.press("enter")
         await ready(pilot, app)
         await pilot.press("n", "n", "enter")  # replays the training step, then loops forever
-        await until(pilot, lambda: app.runner.done >= {("basics", 1)} and app.running)
+        await until(pilot, lambda: app.runner.held >= {("basics", 1)} and app.running)
         await pilot.pause(0.3)
         await pilot.press("ctrl+c")
         await ready(pilot, app)
@@ -227,9 +154,9 @@ async def test_restart_clears_and_replays(make_app) -> None:
         await ready(pilot, app)
         await pilot.press("n", "enter")
         await ready(pilot, app)
-        assert app.runner.done == {("basics", 0), ("basics", 1)}
+        assert app.runner.held == {("basics", 0), ("basics", 1)}
         await pilot.press("R")
-        await until(pilot, lambda: app.runner.done == {("basics", 0)} and not app.running)
+        await until(pilot, lambda: app.runner.held == {("basics", 0)} and not app.running)
         assert app.session.state is KernelState.IDLE
         assert "up to date" in status_text(app)
         assert app.query_one(LossTable).row_count == 0
@@ -276,7 +203,7 @@ async def test_resume_from_saved_progress(make_app, store: ProgressStore) -> Non
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:
         assert (app.lesson.id, app.step_index) == ("basics", 2)
-        await until(pilot, lambda: app.runner.done == {("basics", 0), ("basics", 1)})
+        await until(pilot, lambda: app.runner.held == {("basics", 0), ("basics", 1)})
         await ready(pilot, app)
         assert "up to date" in status_text(app)
         assert app.query_one(TensorInspector).get_row("kept")[2] == "[6]"
@@ -411,7 +338,7 @@ async def test_session_panel_updates_before_its_tabs_exist_apply_in_order() -> N
 
 
 def test_output_tail_keeps_the_latest_output_in_order_and_counts_the_rest() -> None:
-    from tutor.tui.app import OUTPUT_PER_REDRAW, OutputTail
+    from tutor.tui.live import OUTPUT_PER_REDRAW, OutputTail
 
     tail = OutputTail()
     tail.add("first\n", "stdout")
@@ -440,7 +367,7 @@ async def test_edit_starts_at_the_first_todo(tmp_path: Path) -> None:
         + block("# Two numbers.\nx = 1\n    y = None  # TODO: 2", "python exercise")
         + block("y = 2", "python solution")
     )
-    lessons = write(tmp_path / "lessons", {"01_t.md": exercise})
+    lessons = course(tmp_path / "lessons", {"01_t.md": exercise})
     app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.press("e")
@@ -506,7 +433,7 @@ async def test_a_replay_then_a_short_step_leaves_the_view_at_its_top(make_app, s
     store.save(Progress(lesson_id="basics", step=1, completed={"basics": [0]}))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: ("basics", 0) in app.runner.done)  # resuming replays it
+        await until(pilot, lambda: ("basics", 0) in app.runner.held)  # resuming replays it
         await ready(pilot, app)
         await pilot.press("enter")
         await ready(pilot, app)
@@ -520,7 +447,7 @@ async def test_a_replay_then_a_short_step_leaves_the_view_at_its_top(make_app, s
 def one_step_app(tmp_path: Path, code: str) -> TutorApp:
     """The app on a course of one lesson whose one step runs ``code``."""
     lesson = "---\ntitle: One\nid: one\n---\n\n## The step\n\nProse.\n\n" + block(code)
-    lessons = write(tmp_path / "lessons", {"01_one.md": lesson})
+    lessons = course(tmp_path / "lessons", {"01_one.md": lesson})
     return TutorApp(lessons, device="cpu", store=ProgressStore(tmp_path / "p.json"))
 
 

@@ -133,7 +133,7 @@ async def test_the_app_survives(make_app, fault: Fault) -> None:
         await ready(pilot, app)
         assert "passed" in status_text(app), status_text(app)
         if not fault.keeps_state:
-            assert app.runner.done == {("faults", 0), ("faults", 2)}, "the fault is left out"
+            assert app.runner.held == {("faults", 0), ("faults", 2)}, "the fault is left out"
         assert saved(app)["completed"]["faults"][0] == 0
         current = psutil.Process(app.session.pid)
         kernels = [current, *current.children(recursive=True)]

@@ -248,16 +248,13 @@ def saved_with_torch(path: str) -> str:
 
 async def run_save_exercise(session: KernelSession, code: str) -> StepFinished:
     """Exercise 5 with ``code`` as the learner's answer, the exercises before it solved."""
-    runner = Runner(
-        session,
-        LESSONS,
-        timeout=300,
-        exercise_code=lambda lesson, index: code if index == SAVE_EXERCISE else None,
-    )
+    runner = Runner(session, LESSONS, timeout=300)
     finished = [
         event
         for index in range(SAVE_EXERCISE + 1)
-        async for event in runner.run_step(EXERCISES, index)
+        async for event in runner.run_step(
+            EXERCISES, index, code=code if index == SAVE_EXERCISE else None
+        )
         if isinstance(event, StepFinished)
     ]
     for before in finished[:-1]:

@@ -77,9 +77,9 @@ async def test_passing_lesson(session: KernelSession, load, lesson_md, step_md) 
     assert [s.title for s in result.steps] == ["Make a tensor", "Print it"]
     assert all(s.error is None for s in result.steps)
     assert result.steps[1].output == "sum is 6\n"
-    assert result.steps[1].history == [{"epoch": 0.0, "loss": 1.5}]
+    assert result.steps[1].history == ({"epoch": 0.0, "loss": 1.5},)
     assert result.duration_s > 0
-    assert runner.done == {("basics", 0), ("basics", 1)}
+    assert runner.held == {("basics", 0), ("basics", 1)}
     started = [e for e in events if isinstance(e, StepStarted)]
     assert [(e.index, e.replay) for e in started] == [(0, False), (1, False)]
     outputs = [e for e in events if isinstance(e, StepEvent) and isinstance(e.event, Output)]
@@ -136,8 +136,8 @@ async def test_failing_check_fails_and_skips_later_steps(
     assert ran == []
 
     assert results["third"].status is StepStatus.PASSED
-    assert ("first", 0) not in runner.done
-    assert ("third", 0) in runner.done
+    assert ("first", 0) not in runner.held
+    assert ("third", 0) in runner.held
 
 
 async def test_check_without_message(session: KernelSession, load, lesson_md, step_md) -> None:
@@ -203,13 +203,13 @@ async def test_replay_requirements_in_fresh_session(
     result = lesson_results(events)["b"]
     assert result.status is StepStatus.PASSED
     assert [s.lesson_id for s in result.steps] == ["b"]  # replayed steps are not B's steps
-    assert runner.done == {("a", 0), ("a", 1), ("b", 0)}
+    assert runner.held == {("a", 0), ("a", 1), ("b", 0)}
     # a second run of B replays nothing: the session already holds A
     again = [e async for e in runner.run_lesson(lessons.get("b"))]
     assert not any(isinstance(e, StepFinished) and e.replay for e in again)
     assert runner.missing_before(lessons.get("b"), 0) == []
-    # after forget() (a restart) everything B builds on is missing again, in course order
-    runner.forget()
+    # after a restart everything B builds on is missing again, in course order
+    await runner.restart()
     missing = runner.missing_before(lessons.get("b"), 0)
     assert [(lesson.id, index) for lesson, index in missing] == [("a", 0), ("a", 1)]
 
@@ -271,9 +271,9 @@ async def test_exercise_code_from_the_learner(
     session: KernelSession, load, lesson_md, step_md
 ) -> None:
     lessons = load({"01_ex.md": lesson_md("Ex", step_md("Answer", **EXERCISE_STEP))})
-    runner = Runner(session, lessons, timeout=60, exercise_code=lambda lesson, index: "answer = 41")
-    events = await run_lessons(runner, lessons)
-    step = lesson_results(events)["ex"].steps[0]
+    runner = Runner(session, lessons, timeout=60)
+    events = [e async for e in runner.run_step(lessons.get("ex"), 0, code="answer = 41")]
+    step = events[-1].result
     assert step.status is StepStatus.FAILED
     assert step.error.type == "CheckFailed"
     assert step.error.message == "answer should be 42"
@@ -313,7 +313,7 @@ async def test_dead_kernel_fails_step_and_session_recovers(
     assert results["next"].status is StepStatus.PASSED
     assert session.state is KernelState.IDLE
     assert session.pid != old_pid
-    assert runner.done == {("next", 0)}
+    assert runner.held == {("next", 0)}
 
 
 async def test_timeout_step(session: KernelSession, load, lesson_md, step_md) -> None:

@@ -171,7 +171,7 @@ async def test_interrupt_keeps_namespace(session: KernelSession) -> None:
     assert time.monotonic() - interrupted_at < 10
     done = finished(events)
     assert done.status is RunStatus.INTERRUPTED
-    assert done.restarted is False
+    assert done.state_lost is False
     assert session.state is KernelState.IDLE
     assert await value(session, "set_before_interrupt") == "kept"
 
@@ -207,14 +207,14 @@ async def test_timeout_interrupts_and_keeps_state(session: KernelSession) -> Non
     elapsed = time.monotonic() - started
     done = finished(events)
     assert done.status is RunStatus.TIMEOUT
-    assert done.restarted is False
+    assert done.state_lost is False
     assert "1 s" in done.reason
     assert 0.9 <= elapsed < 10
     assert session.state is KernelState.IDLE
     assert await value(session, "kept_through_timeout") == 7
 
 
-async def test_code_ignoring_interrupts_is_restarted() -> None:
+async def test_code_ignoring_interrupts_is_stopped_for_its_owner_to_restart() -> None:
     stubborn = (
         "import time\n"
         "while True:\n"
@@ -231,10 +231,17 @@ async def test_code_ignoring_interrupts_is_restarted() -> None:
         elapsed = time.monotonic() - started
         done = finished(events)
         assert done.status is RunStatus.TIMEOUT
-        assert done.restarted is True
-        assert "restarted" in done.reason
+        assert done.state_lost is True
+        assert "did not stop when interrupted" in done.reason
         assert elapsed < 30
-        assert session.state is KernelState.IDLE
+        # the session stops the code; restarting is its owner's (the runner's) decision
+        assert session.state is KernelState.DEAD
+        assert session.death_reason == done.reason
+        assert not psutil.pid_exists(old_pid) or psutil.Process(old_pid).status() == "zombie"
+        refused = finished(await collect(session, "print('not run')"))
+        assert refused.status is RunStatus.DEAD
+        assert refused.reason == done.reason
+        await session.restart()
         assert session.pid != old_pid
         assert await value(session, "'lost_on_restart' in get_ipython().user_ns") is False
         assert await session.inspect() == []

@@ -127,21 +127,22 @@ async def _run(options: HeadlessOptions, console: Console, report: RunReport) ->
         )
         runner = Runner(session, options.lessons, timeout=options.timeout, verify_exercises=True)
         view = _ConsoleView(console, options.quiet)
-        current: LessonResult | None = None
+        current: Lesson | None = None
+        finished: list[StepResult] = []
         try:
             with view.progress:
                 async for event in runner.run_lessons(options.selected):
                     view.show(event)
                     if isinstance(event, LessonStarted):
-                        current = LessonResult(event.lesson, StepStatus.PASSED)
-                    elif isinstance(event, StepFinished) and current and not event.replay:
-                        current.steps.append(event.result)
+                        current, finished = event.lesson, []
+                    elif isinstance(event, StepFinished) and not event.replay:
+                        finished.append(event.result)
                     elif isinstance(event, LessonFinished):
                         report.lessons.append(event.result)
                         current = None
         except asyncio.CancelledError:
             if current is not None:
-                report.lessons.append(_interrupted(current))
+                report.lessons.append(_interrupted(current, finished))
             raise
     finally:
         report.duration_s = time.monotonic() - started
@@ -150,17 +151,17 @@ async def _run(options: HeadlessOptions, console: Console, report: RunReport) ->
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
-def _interrupted(partial: LessonResult) -> LessonResult:
+def _interrupted(lesson: Lesson, finished: list[StepResult]) -> LessonResult:
     """The lesson that was running when Ctrl+C came: its finished steps, the rest skipped."""
-    done = {step.index for step in partial.steps}
-    partial.steps += [
-        StepResult(partial.lesson.id, i, step.title, StepStatus.SKIPPED)
-        for i, step in enumerate(partial.lesson.steps)
+    done = {step.index for step in finished}
+    skipped = [
+        StepResult(lesson.id, i, step.title, StepStatus.SKIPPED)
+        for i, step in enumerate(lesson.steps)
         if i not in done
     ]
-    partial.status = StepStatus.FAILED
-    partial.reason = "interrupted before it finished"
-    return partial
+    return LessonResult(
+        lesson, StepStatus.FAILED, (*finished, *skipped), reason="interrupted before it finished"
+    )
 
 
 class _ConsoleView:

@@ -67,6 +67,16 @@ class Progress:
     def set_code(self, lesson_id: str, index: int, code: str) -> None:
         self.exercise_code[f"{lesson_id}:{index}"] = code
 
+    def solved_code(self) -> dict[tuple[str, int], str]:
+        """The learner's code of every finished exercise, by (lesson id, step index):
+        what a replay runs in place of the reference solution."""
+        solved: dict[tuple[str, int], str] = {}
+        for key, code in self.exercise_code.items():
+            lesson_id, _, index = key.rpartition(":")
+            if index.isdigit() and self.is_done(lesson_id, int(index)):
+                solved[(lesson_id, int(index))] = code
+        return solved
+
     def to_json(self) -> dict[str, Any]:
         return {
             "version": VERSION,

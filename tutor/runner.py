@@ -10,9 +10,10 @@ from __future__ import annotations
 import ast
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, replace
 from enum import Enum
+from types import MappingProxyType
 
 from tutor.hints import hint_for
 from tutor.lessons import Block, BlockKind, Lesson, LessonSet, Step
@@ -70,6 +71,12 @@ class StepStatus(str, Enum):
     SKIPPED = "skipped"
 
 
+StepKey = tuple[str, int]
+"""A step by (lesson id, step index)."""
+
+NO_CODE: Mapping[StepKey, str] = MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class ErrorInfo:
     """Why a step failed: the exception (or session fault), as plain text."""
@@ -82,9 +89,9 @@ class ErrorInfo:
         return {"type": self.type, "message": self.message, "traceback": self.traceback}
 
 
-@dataclass
+@dataclass(frozen=True)
 class StepResult:
-    """The outcome of one step."""
+    """The outcome of one step; never changed once made."""
 
     lesson_id: str
     index: int
@@ -95,18 +102,24 @@ class StepResult:
     failed_block: Block | None = None
     output: str = ""
     hint: str = ""
-    history: list[dict[str, float]] = field(default_factory=list)
-    plots: list[dict] = field(default_factory=list)
+    history: tuple[dict[str, float], ...] = ()
+    plots: tuple[dict, ...] = ()
     session_restarted: bool = False
+    """The session lost its state during the step (it died or would not stop) and the
+    runner started a fresh one."""
+
+    @property
+    def key(self) -> StepKey:
+        return (self.lesson_id, self.index)
 
 
-@dataclass
+@dataclass(frozen=True)
 class LessonResult:
     """The outcome of one lesson: its steps, and why it was skipped or failed."""
 
     lesson: Lesson
     status: StepStatus
-    steps: list[StepResult] = field(default_factory=list)
+    steps: tuple[StepResult, ...] = ()
     duration_s: float = 0.0
     reason: str = ""
 
@@ -156,7 +169,7 @@ class _Capture:
         self.parts: list[str] = []
         self.size = 0
         self.dropped = 0
-        self.history: list[dict[str, float]] = []
+        self.history: tuple[dict[str, float], ...] = ()
         self.plots: list[dict] = []
 
     def add(self, event: Event) -> None:
@@ -167,7 +180,7 @@ class _Capture:
             self.size += len(kept)
             self.dropped += len(event.text) - len(kept)
         elif isinstance(event, History):
-            self.history = event.rows
+            self.history = tuple(event.rows)
         elif isinstance(event, Plot):
             self.plots.append(event.spec)
 
@@ -180,7 +193,13 @@ class _Capture:
 
 
 class Runner:
-    """Runs steps in one session, tracking which steps its namespace holds."""
+    """Runs steps in one session; the one owner of what that session holds.
+
+    It knows which steps the session's namespace holds (``held``), which steps
+    are left out of replays until they pass (``quarantined``: they failed, were
+    interrupted, hung or killed the session), and it alone restarts the session.
+    Front ends ask it; they never edit its sets.
+    """
 
     def __init__(
         self,
@@ -189,58 +208,105 @@ class Runner:
         *,
         timeout: float | None = DEFAULT_TIMEOUT_S,
         verify_exercises: bool = False,
-        exercise_code: Callable[[Lesson, int], str | None] | None = None,
     ) -> None:
         self.session = session
         self.lessons = lessons
         self.timeout = timeout
         self.verify_exercises = verify_exercises
-        self.exercise_code = exercise_code or (lambda lesson, index: None)
-        self.done: set[tuple[str, int]] = set()
-        """(lesson id, step index) of every step that passed in this session."""
+        self._held: set[StepKey] = set()
+        self._quarantined: set[StepKey] = set()
+        self._running: StepKey | None = None
 
-    def forget(self) -> None:
-        """The session was restarted: its namespace holds nothing any more."""
-        self.done.clear()
+    # -- what the session holds -------------------------------------------
+    @property
+    def held(self) -> frozenset[StepKey]:
+        """Every step that passed in the session as it is now."""
+        return frozenset(self._held)
+
+    @property
+    def quarantined(self) -> frozenset[StepKey]:
+        """Steps that did not pass since this runner started: replays leave them out."""
+        return frozenset(self._quarantined)
+
+    @property
+    def running(self) -> StepKey | None:
+        """The step being run now, replays included."""
+        return self._running
+
+    def quarantine_running(self) -> StepKey | None:
+        """Leave the running step out of replays (it hangs); returns it, if any."""
+        if self._running is not None:
+            self._quarantined.add(self._running)
+        return self._running
+
+    async def start(self) -> None:
+        """Start the session: it holds nothing yet."""
+        self._held.clear()
+        await self.session.start()
+
+    async def restart(self) -> None:
+        """A fresh session with an empty namespace; a run in flight ends."""
+        self._held.clear()
+        await self.session.restart()
 
     async def _recover(self) -> None:
-        """After the session died or was restarted: a fresh one, and nothing held in it."""
-        self.forget()
+        """The step lost the session's state: nothing is held, and a dead one is restarted."""
+        self._held.clear()
         if self.session.state is KernelState.DEAD:
             await self.session.restart()
 
     # -- steps ------------------------------------------------------------
     async def run_step(
-        self, lesson: Lesson, index: int, *, replay: bool = False
+        self,
+        lesson: Lesson,
+        index: int,
+        *,
+        code: str | None = None,
+        replay: bool = False,
     ) -> AsyncIterator[RunnerEvent]:
-        """Run one step (its code, then its checks); the last event is ``StepFinished``."""
+        """Run one step (its code, then its checks); the last event is ``StepFinished``.
+
+        ``code`` is the learner's code for an exercise step; without it the step runs
+        its reference solution.
+        """
         step = lesson.steps[index]
-        yield StepStarted(lesson, index, replay)
-        started = time.monotonic()
-        capture = _Capture()
-        result: StepResult | None = None
-        if self.verify_exercises and step.is_exercise and not replay:
-            async for event in self._verify_starter_fails(lesson, index, step, capture):
-                if isinstance(event, StepResult):
-                    result = event
-                else:
-                    yield event
-        if result is None:
-            blocks = step.runnable_blocks(self.exercise_code(lesson, index))
-            async for event in self._run_blocks(lesson, index, step, blocks, capture, replay):
-                if isinstance(event, StepResult):
-                    result = event
-                else:
-                    yield event
-        assert result is not None
-        result.duration_s = time.monotonic() - started
-        result.output = capture.text
-        result.history = capture.history
-        result.plots = capture.plots
-        if result.session_restarted:
-            await self._recover()
-        if result.status is StepStatus.PASSED:
-            self.done.add((lesson.id, index))
+        key = (lesson.id, index)
+        self._running = key
+        try:
+            yield StepStarted(lesson, index, replay)
+            started = time.monotonic()
+            capture = _Capture()
+            outcome: StepResult | None = None
+            if self.verify_exercises and step.is_exercise and not replay:
+                async for event in self._verify_starter_fails(lesson, index, step):
+                    if isinstance(event, StepResult):
+                        outcome = event
+                    else:
+                        yield event
+            if outcome is None:
+                blocks = step.runnable_blocks(code)
+                async for event in self._run_blocks(lesson, index, step, blocks, capture, replay):
+                    if isinstance(event, StepResult):
+                        outcome = event
+                    else:
+                        yield event
+            assert outcome is not None
+            result = replace(
+                outcome,
+                duration_s=time.monotonic() - started,
+                output=capture.text,
+                history=capture.history,
+                plots=tuple(capture.plots),
+            )
+            if result.session_restarted:
+                await self._recover()
+            if result.status is StepStatus.PASSED:
+                self._held.add(key)
+                self._quarantined.discard(key)
+            else:
+                self._quarantined.add(key)
+        finally:
+            self._running = None
         yield StepFinished(lesson, index, result, replay)
 
     async def _run_blocks(
@@ -272,7 +338,7 @@ class Runner:
         yield StepResult(lesson.id, index, step.title, StepStatus.PASSED)
 
     async def _verify_starter_fails(
-        self, lesson: Lesson, index: int, step: Step, capture: _Capture
+        self, lesson: Lesson, index: int, step: Step
     ) -> AsyncIterator[RunnerEvent | StepResult]:
         """An exercise whose untouched starter code passes its checks is broken."""
         exercise = step.exercise
@@ -319,7 +385,7 @@ class Runner:
             info = ErrorInfo(
                 "Timeout",
                 f"the step ran longer than {self.timeout:g} s"
-                + (restarted if finished.restarted else ""),
+                + (restarted if finished.state_lost else ""),
             )
         elif finished.status is RunStatus.INTERRUPTED:
             info = ErrorInfo("KeyboardInterrupt", "interrupted")
@@ -345,7 +411,7 @@ class Runner:
             error=info,
             failed_block=block,
             hint="\n\n".join(h for h in hints if h),
-            session_restarted=finished.restarted or finished.status is RunStatus.DEAD,
+            session_restarted=finished.state_lost or finished.status is RunStatus.DEAD,
         )
 
     def _missing_name_hint(self, lesson: Lesson, index: int, info: ErrorInfo) -> str:
@@ -373,12 +439,12 @@ class Runner:
 
     # -- replay and lessons ---------------------------------------------
     def missing_before(
-        self, lesson: Lesson, index: int, skip: frozenset[tuple[str, int]] = frozenset()
+        self, lesson: Lesson, index: int, *, include_quarantined: bool = False
     ) -> list[tuple[Lesson, int]]:
-        """The steps that running step ``index`` of ``lesson`` builds on and the session lacks.
+        """The steps that step ``index`` of ``lesson`` builds on and the session lacks.
 
-        ``skip`` leaves out steps by (lesson id, index): the app skips those that
-        already failed or were interrupted in this session rather than run them again.
+        Quarantined steps are left out unless ``include_quarantined``: one that
+        killed or hung the session would do it again.
         """
         wanted = [
             (required, i)
@@ -386,52 +452,95 @@ class Runner:
             for i in range(len(required.steps))
         ]
         wanted += [(lesson, i) for i in range(index)]
-        return [(les, i) for les, i in wanted if (les.id, i) not in self.done | skip]
+        left_out = self._held if include_quarantined else self._held | self._quarantined
+        return [(les, i) for les, i in wanted if (les.id, i) not in left_out]
 
     async def replay_to(
-        self, lesson: Lesson, index: int, skip: frozenset[tuple[str, int]] = frozenset()
+        self,
+        lesson: Lesson,
+        index: int,
+        *,
+        solved: Mapping[StepKey, str] = NO_CODE,
+        include_quarantined: bool = False,
     ) -> AsyncIterator[RunnerEvent]:
         """Run every step that step ``index`` builds on and the session lacks.
 
-        Stops at the first failure; its ``StepFinished`` (with ``replay=True``) says which.
+        An exercise step replays the learner's code from ``solved`` (by step key),
+        else its reference solution.  Stops at the first failure; its
+        ``StepFinished`` (with ``replay=True``) says which.
         """
-        for required, i in self.missing_before(lesson, index, skip):
+        missing = self.missing_before(lesson, index, include_quarantined=include_quarantined)
+        for required, i in missing:
             failed = False
-            async for event in self.run_step(required, i, replay=True):
+            code = solved.get((required.id, i))
+            async for event in self.run_step(required, i, code=code, replay=True):
                 yield event
                 if isinstance(event, StepFinished) and event.result.status is not StepStatus.PASSED:
                     failed = True
             if failed:
                 return
 
+    async def run_to(
+        self,
+        lesson: Lesson,
+        index: int,
+        *,
+        code: str | None = None,
+        solved: Mapping[StepKey, str] = NO_CODE,
+        rerun_lesson: bool = False,
+    ) -> AsyncIterator[RunnerEvent]:
+        """Replay what step ``index`` builds on, then run it, unless a replay fails.
+
+        ``rerun_lesson`` runs the lesson's earlier steps again even where the session
+        holds them, quarantined ones included (the learner asked for all of them).
+        """
+        if rerun_lesson:
+            self._held.difference_update((lesson.id, i) for i in range(index))
+        replayed_ok = True
+        async for event in self.replay_to(
+            lesson, index, solved=solved, include_quarantined=rerun_lesson
+        ):
+            yield event
+            if isinstance(event, StepFinished) and event.result.status is not StepStatus.PASSED:
+                replayed_ok = False
+        if replayed_ok:
+            async for event in self.run_step(lesson, index, code=code):
+                yield event
+
     async def run_lesson(self, lesson: Lesson) -> AsyncIterator[RunnerEvent]:
         """Replay what ``lesson`` requires, then run its steps; ends with ``LessonFinished``."""
         yield LessonStarted(lesson)
         started = time.monotonic()
-        result = LessonResult(lesson, StepStatus.PASSED)
+        steps: list[StepResult] = []
+        reason = ""
         async for event in self.replay_to(lesson, 0):
             yield event
             if isinstance(event, StepFinished) and event.result.status is StepStatus.FAILED:
-                result.status = StepStatus.FAILED
-                result.reason = (
+                reason = (
                     f"replaying {event.lesson.id!r} step {event.index + 1} "
                     f"({event.result.title}) failed"
                 )
-                event.result.title = f"replay of {event.lesson.id}: {event.result.title}"
-                result.steps.append(event.result)
+                title = f"replay of {event.lesson.id}: {event.result.title}"
+                steps.append(replace(event.result, title=title))
         for index, step in enumerate(lesson.steps):
-            if result.status is StepStatus.FAILED:
-                result.steps.append(StepResult(lesson.id, index, step.title, StepStatus.SKIPPED))
+            if reason:
+                steps.append(StepResult(lesson.id, index, step.title, StepStatus.SKIPPED))
                 continue
             async for event in self.run_step(lesson, index):
                 yield event
                 if isinstance(event, StepFinished):
-                    result.steps.append(event.result)
+                    steps.append(event.result)
                     if event.result.status is StepStatus.FAILED:
-                        result.status = StepStatus.FAILED
-                        result.reason = f"step {index + 1} ({step.title}) failed"
-        result.duration_s = time.monotonic() - started
-        yield LessonFinished(result)
+                        reason = f"step {index + 1} ({step.title}) failed"
+        yield LessonFinished(
+            LessonResult(
+                lesson,
+                StepStatus.FAILED if reason else StepStatus.PASSED,
+                tuple(steps),
+                time.monotonic() - started,
+                reason,
+            )
+        )
 
     async def run_lessons(self, lessons: list[Lesson]) -> AsyncIterator[RunnerEvent]:
         """Run lessons in order; one whose requirement failed here is skipped."""
@@ -445,10 +554,10 @@ class Runner:
                     LessonResult(
                         lesson,
                         StepStatus.SKIPPED,
-                        [
+                        tuple(
                             StepResult(lesson.id, i, s.title, StepStatus.SKIPPED)
                             for i, s in enumerate(lesson.steps)
-                        ],
+                        ),
                         reason=f"requires {blocked[0]!r}, which failed",
                     )
                 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from enum import Enum
 from typing import Any, Protocol
 
@@ -33,13 +33,20 @@ class Session(Protocol):
     state: KernelState
     death_reason: str
 
+    def add_state_listener(self, listener: Callable[[KernelState], None]) -> None:
+        """Call ``listener`` on every change of ``state``."""
+
+    def remove_state_listener(self, listener: Callable[[KernelState], None]) -> None: ...
+
     async def start(self) -> None: ...
 
     def run(self, code: str, *, timeout: float | None = None) -> AsyncIterator[Event]: ...
 
     async def interrupt(self) -> None: ...
 
-    async def restart(self) -> None: ...
+    async def restart(self) -> None:
+        """A fresh, empty namespace.  Only the runner calls this: it owns what the
+        session holds."""
 
     async def inspect(self) -> list[dict[str, Any]]: ...
 

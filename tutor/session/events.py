@@ -16,7 +16,7 @@ class RunStatus(str, Enum):
     INTERRUPTED = "interrupted"
     """Stopped by ``interrupt()``; the namespace is kept."""
     TIMEOUT = "timeout"
-    """Ran past its time limit and was interrupted (or, if it would not stop, restarted)."""
+    """Ran past its time limit and was interrupted (or, if it would not stop, killed)."""
     DEAD = "dead"
     """The session's process died; its state is gone."""
 
@@ -86,12 +86,13 @@ class Error:
 
 @dataclass(frozen=True)
 class Finished:
-    """The run is over.  ``restarted`` means the session had to be restarted (state lost)."""
+    """The run is over.  ``state_lost`` means the session's namespace is gone: the code
+    killed it, or it would not stop and the session killed it."""
 
     status: RunStatus
     duration_s: float
     reason: str = ""
-    restarted: bool = False
+    state_lost: bool = False
 
 
 Event = Output | Display | Metrics | History | Plot | Progress | Error | Finished

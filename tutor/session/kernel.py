@@ -121,7 +121,6 @@ class KernelSession:
         device: str = "auto",
         startup_timeout: float = 60.0,
         interrupt_grace: float = 5.0,
-        on_state: Callable[[KernelState], None] | None = None,
     ) -> None:
         self.cwd = Path(cwd or Path.cwd())
         self.device = device
@@ -129,7 +128,7 @@ class KernelSession:
         self.interrupt_grace = interrupt_grace
         self.state = KernelState.STOPPED
         self.death_reason = ""
-        self._on_state = on_state
+        self._listeners: list[Callable[[KernelState], None]] = []
         self._km: AsyncKernelManager | None = None
         self._kc: Any = None
         self._dir: Path | None = None
@@ -141,6 +140,14 @@ class KernelSession:
         self._interrupt_reason: str | None = None
         self._interrupts_sent = 0
         self._interrupt_at = 0.0
+
+    def add_state_listener(self, listener: Callable[[KernelState], None]) -> None:
+        """Call ``listener`` with the new state whenever the state changes."""
+        self._listeners.append(listener)
+
+    def remove_state_listener(self, listener: Callable[[KernelState], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     # -- lifecycle --------------------------------------------------------
     async def start(self) -> None:
@@ -188,7 +195,7 @@ class KernelSession:
         self._set_state(KernelState.IDLE)
 
     async def restart(self) -> None:
-        """A fresh kernel with an empty namespace; a run in flight ends as restarted."""
+        """A fresh kernel with an empty namespace; a run in flight ends as dead."""
         await self._stop_kernel("the session was restarted")
         await self.start()
 
@@ -236,7 +243,8 @@ class KernelSession:
         """Run ``code``; yield its output and structured events, then ``Finished``.
 
         With ``timeout`` the code is interrupted when it runs too long; if it
-        will not stop after two interrupts, the session is restarted.
+        will not stop after two interrupts, the session is stopped (``DEAD``): the
+        caller decides whether to restart it.
         """
         started = time.monotonic()
         if self.state is not KernelState.IDLE:
@@ -275,7 +283,7 @@ class KernelSession:
                         RunStatus.DEAD,
                         time.monotonic() - started,
                         reason=msg.reason,
-                        restarted=False,
+                        state_lost=True,
                     )
                     return
                 if msg is not None:
@@ -306,16 +314,18 @@ class KernelSession:
                         escalation += 1
                         deadline = now + self.interrupt_grace
                     else:
-                        await self._stop_kernel("the code ignored two interrupts")
-                        await self.start()
+                        reason = (
+                            f"ran longer than {timeout:g} s and did not stop when "
+                            "interrupted, so the session was stopped"
+                        )
+                        await self._stop_kernel(reason)
+                        self.death_reason = reason
+                        self._set_state(KernelState.DEAD)
                         yield Finished(
                             RunStatus.TIMEOUT,
                             time.monotonic() - started,
-                            reason=(
-                                f"ran longer than {timeout:g} s and did not stop when "
-                                "interrupted; the session was restarted"
-                            ),
-                            restarted=True,
+                            reason=reason,
+                            state_lost=True,
                         )
                         return
             reply = reply_future.result()["content"]
@@ -448,8 +458,8 @@ class KernelSession:
     def _set_state(self, state: KernelState) -> None:
         if state is not self.state:
             self.state = state
-            if self._on_state is not None:
-                self._on_state(state)
+            for listener in list(self._listeners):
+                listener(state)
 
     async def _pump(self, get: Callable[..., Any], route: Callable[[dict[str, Any]], None]) -> None:
         while True:

@@ -1,22 +1,17 @@
 """TutorApp: lessons, steps and the live session in the terminal.
 
-A thin shell over the core: the runner runs steps in the session; the app
-shows the runner's events, coalescing the high-rate ones (metrics, progress)
-to about ten screen updates a second.  torch is never imported here.
+A thin shell over the core.  The runner owns the session and what it holds;
+the app asks it to run, replay and restart, passes the learner's exercise code
+as data from ``Progress``, and shows the runner's events.  The session's state
+reaches the widgets as messages.  Live output is coalesced in ``live``, the
+place in the course is worked out in ``navigation``, and how the process ends
+is ``lifecycle``'s job.  torch is never imported here.
 """
 
 from __future__ import annotations
 
-import asyncio
-import gc
-import os
-import signal
-import sys
-import termios
 import time
-from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterable
 from functools import partial
 from typing import ClassVar
 
@@ -40,19 +35,11 @@ from tutor.runner import (
     StepStarted,
     StepStatus,
 )
-from tutor.session import (
-    History,
-    KernelSession,
-    KernelState,
-    Metrics,
-    Output,
-    Plot,
-    Session,
-    SessionError,
-)
-from tutor.session import (
-    Progress as ProgressEvent,
-)
+from tutor.session import KernelSession, KernelState, Session, SessionError
+from tutor.tui.lifecycle import ProcessLifecycle
+from tutor.tui.live import LiveRun
+from tutor.tui.messages import SessionReady, SessionStateChanged
+from tutor.tui.navigation import Place, moved, resume
 from tutor.tui.widgets.lesson_list import LessonList
 from tutor.tui.widgets.session_panel import SessionPanel
 from tutor.tui.widgets.step_view import StepView
@@ -64,58 +51,6 @@ EDITOR_SAVE_S = 1.0
 """Exercise code is saved this long after the learner stops typing."""
 SECOND_INTERRUPT_S = 2.0
 """A second interrupt this long after the first, with the code still running, restarts."""
-
-
-OUTPUT_PER_REDRAW = 20_000
-"""At most this many characters of output reach the screen per redraw: code that prints
-faster is shown by its latest output (the step's result keeps more)."""
-
-
-@dataclass
-class OutputTail:
-    """The output that arrived since the last redraw, trimmed to its last characters."""
-
-    chunks: deque[tuple[str, str]] = field(default_factory=deque)
-    """(text, stream) in order."""
-    size: int = 0
-    skipped: int = 0
-
-    def add(self, text: str, stream: str) -> None:
-        self.chunks.append((text, stream))
-        self.size += len(text)
-        while self.size > OUTPUT_PER_REDRAW:
-            oldest, oldest_stream = self.chunks.popleft()
-            cut = min(len(oldest), self.size - OUTPUT_PER_REDRAW)
-            if cut < len(oldest):
-                self.chunks.appendleft((oldest[cut:], oldest_stream))
-            self.size -= cut
-            self.skipped += cut
-
-    def take(self) -> tuple[int, list[tuple[str, str]]]:
-        """How much was skipped, and the chunks with neighbours of one stream joined."""
-        merged: list[tuple[str, str]] = []
-        for text, stream in self.chunks:
-            if merged and merged[-1][1] == stream:
-                merged[-1] = (merged[-1][0] + text, stream)
-            else:
-                merged.append((text, stream))
-        skipped = self.skipped
-        self.chunks.clear()
-        self.size = self.skipped = 0
-        return skipped, merged
-
-
-@dataclass
-class _Live:
-    """What arrived since the last redraw."""
-
-    rows: list[dict[str, float]]
-    output: OutputTail = field(default_factory=OutputTail)
-    dirty: bool = False
-    progress: tuple[int, int | None] | None = None
-    announced: bool = False
-    """The Training tab was brought forward for this step's metrics (once, so the
-    learner can switch to another tab while the loop goes on)."""
 
 
 class TutorApp(App[None]):
@@ -181,22 +116,21 @@ class TutorApp(App[None]):
     ) -> None:
         super().__init__()
         self.lessons = lessons
-        self.session: Session = session or KernelSession(device=device, on_state=self._on_state)
+        self.session: Session = session or KernelSession(device=device)
         """The kernel itself starts after the first screen is up (``start_session``)."""
         self.start_session_on_mount = start_session
         self.store = store or ProgressStore()
         self.progress: Progress = self.store.load()
-        self.runner = Runner(self.session, lessons, timeout=None, exercise_code=self._exercise_code)
-        self.lesson_index, self.step_index = self._resume_position()
-        self._live = _Live(rows=[])
+        self.runner = Runner(self.session, lessons, timeout=None)
+        """The one owner of the session: what it holds, what replays leave out, restarts."""
+        place = resume(lessons, self.progress)
+        self.lesson_index, self.step_index = place.lesson, place.step
+        self._live = LiveRun()
         self._interrupted_at: float | None = None
-        self._failed: set[tuple[str, int]] = set()
-        """Steps that failed, were interrupted or hung since the app started: replays leave
-        them out (one that killed the session would kill it again) until they pass; ``a``
-        (run up to here) runs them anyway."""
-        self._step_running: tuple[str, int] | None = None
-        """The step the runner is on, replays included."""
         self._editor_timer: Timer | None = None
+        self._lifecycle = ProcessLifecycle(
+            stop=lambda code: self.call_next(self._leave, code), abandon=self._abandon
+        )
 
     # -- layout -------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -208,39 +142,21 @@ class TutorApp(App[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        loop = asyncio.get_running_loop()
-        stop = partial(self.call_next, self._leave, 128 + signal.SIGTERM)
-        loop.add_signal_handler(signal.SIGTERM, stop)
-        loop.add_signal_handler(signal.SIGHUP, self._hang_up)
+        self._lifecycle.install()
+        self.session.add_state_listener(self._post_state)
         if self.store.warning:
             self.notify(self.store.warning, title="Progress", severity="warning", timeout=10)
         await self._show_current()
         self.set_interval(REFRESH_S, self._redraw_live)
-        self.call_after_refresh(self._freeze_startup_objects)
+        self.call_after_refresh(ProcessLifecycle.freeze_startup_objects)
         if self.start_session_on_mount:
             # After the first frame: the learner reads while the kernel starts.
             self.call_after_refresh(self.start_session)
-
-    @staticmethod
-    def _freeze_startup_objects() -> None:
-        """What start-up made (modules, classes, styles) lives as long as the app: keep it
-        out of the garbage collector's full passes, which would otherwise walk all of it
-        and stall the screen by up to 100 ms while a loop streams metrics."""
-        gc.collect()  # once, so that no garbage is frozen with it
-        gc.freeze()
 
     # -- where we are ---------------------------------------------------------
     @property
     def lesson(self) -> Lesson:
         return self.lessons.lessons[self.lesson_index]
-
-    def _resume_position(self) -> tuple[int, int]:
-        ids = [lesson.id for lesson in self.lessons.lessons]
-        if self.progress.lesson_id in ids:
-            index = ids.index(self.progress.lesson_id)
-            step = min(max(self.progress.step, 0), len(self.lessons.lessons[index].steps) - 1)
-            return index, step
-        return 0, 0
 
     async def _show_current(self) -> None:
         lesson, index = self.lesson, self.step_index
@@ -266,24 +182,38 @@ class TutorApp(App[None]):
             self.notify(self.store.warning, title="Progress", severity="warning")
 
     # -- session ---------------------------------------------------------------
-    def _on_state(self, state: KernelState) -> None:
+    def _post_state(self, state: KernelState) -> None:
+        """The session's state changed (called by the session, on this event loop)."""
+        self.post_message(SessionStateChanged(state))
+
+    @on(SessionStateChanged)
+    def _session_state_changed(self, message: SessionStateChanged) -> None:
         for top in self.query(TopBar):  # none while the app is shutting down
-            top.state = state.value
-            self.refresh_bindings()
+            top.state = message.state.value
+        self.refresh_bindings()
+
+    @on(SessionReady)
+    def _session_ready(self, message: SessionReady) -> None:
+        if message.problem:
+            self.notify(message.problem, title="Device", severity="error", timeout=30)
+        self.query_one(TopBar).device = message.device
 
     @work(exclusive=True, group="session", exit_on_error=False)
     async def start_session(self) -> None:
         try:
-            await self.session.start()
+            await self.runner.start()
             described = await self.session.describe()
         except SessionError as exc:
             self.notify(
                 str(exc), title="The Python session did not start", severity="error", timeout=30
             )
             return
-        if not described.get("ok"):
-            self.notify(described.get("error", ""), title="Device", severity="error", timeout=30)
-        self.query_one(TopBar).device = described.get("device", "?")
+        self.post_message(
+            SessionReady(
+                described.get("device", "?"),
+                "" if described.get("ok") else described.get("error", ""),
+            )
+        )
         if self.runner.missing_before(self.lesson, self.step_index) and any(
             self.progress.completed.values()
         ):
@@ -302,97 +232,71 @@ class TutorApp(App[None]):
         shown = (lesson.id, index) == (self.lesson.id, self.step_index)
         return shown and lesson.steps[index].is_exercise
 
-    def _exercise_code(self, lesson: Lesson, index: int) -> str | None:
-        """The learner's code for an exercise step: the editor's for the step shown, else saved."""
-        if self._editor_holds(lesson, index):
-            return self.query_one(StepView).editor.text
-        if self.progress.is_done(lesson.id, index):
-            return self.progress.code_for(lesson.id, index)
-        return None  # not solved yet: replay uses the reference solution
+    def _learner_code(self, lesson: Lesson, index: int) -> str | None:
+        """The code an exercise step runs: what the learner typed (kept in ``Progress``
+        as they type), else the starter code.  None for a step that is no exercise."""
+        exercise = lesson.steps[index].exercise
+        if exercise is None:
+            return None
+        code = self.progress.code_for(lesson.id, index)
+        return exercise.text if code is None else code
 
     @work(exclusive=True, group="run", exit_on_error=False)
     async def run_steps(self, *, replay_only: bool = False, rerun_lesson: bool = False) -> None:
         """Replay what the current step builds on, then run it (unless ``replay_only``)."""
         lesson, index = self.lesson, self.step_index
+        self._remember_editor()
         view = self.query_one(StepView)
         view.clear_output()
         view.follow_run()
-        if rerun_lesson:
-            for i in range(index):
-                self.runner.done.discard((lesson.id, i))
-        skip = frozenset() if rerun_lesson else frozenset(self._failed)
-        missing = self.runner.missing_before(lesson, index, skip)
-        if missing:
-            view.show_status(f"Replaying {len(missing)} earlier step(s)…")
-            ok = await self._consume(self.runner.replay_to(lesson, index, skip))
-            if not ok:
-                return
+        solved = self.progress.solved_code()
         if replay_only:
-            view.show_status("The session is up to date. Press enter to run this step.")
-            await self._refresh_inspector()
+            if await self._consume(self.runner.replay_to(lesson, index, solved=solved)):
+                view.show_status("The session is up to date. Press enter to run this step.")
+                await self._refresh_inspector()
             return
         view.show_status("Running…")
-        await self._consume(self.runner.run_step(lesson, index))
+        await self._consume(
+            self.runner.run_to(
+                lesson,
+                index,
+                code=self._learner_code(lesson, index),
+                solved=solved,
+                rerun_lesson=rerun_lesson,
+            )
+        )
         await self._refresh_inspector()
 
-    async def _consume(self, events: object) -> bool:
+    async def _consume(self, events: AsyncIterator[RunnerEvent]) -> bool:
         """Show runner events; False if a step failed."""
         ok = True
-        async for event in events:  # type: ignore[attr-defined]
+        async for event in events:
             if await self._show_event(event) is False:
                 ok = False
         return ok
 
     async def _show_event(self, event: RunnerEvent) -> bool | None:
         view = self.query_one(StepView)
-        panel = self.query_one(SessionPanel)
         if isinstance(event, StepStarted):
-            self._live = _Live(rows=[])
-            self._step_running = (event.lesson.id, event.index)
+            self._live = LiveRun()
             if event.replay:
                 step = event.lesson.steps[event.index]
                 view.show_status(
                     f"Replaying {event.lesson.id} step {event.index + 1}: {step.title}…"
                 )
+            else:
+                view.show_status("Running…")
         elif isinstance(event, StepEvent):
-            self._show_session_event(event, view, panel)
+            self._live.add(event.event, replay=event.replay)
         elif isinstance(event, StepFinished):
             return await self._finished(event, view)
         return None
 
-    def _show_session_event(self, event: StepEvent, view: StepView, panel: SessionPanel) -> None:
-        inner = event.event
-        if isinstance(inner, Output) and not event.replay:
-            self._live.output.add(inner.text, inner.stream)
-        elif isinstance(inner, Metrics):
-            rows = self._live.rows
-            del rows[inner.start :]
-            rows.extend(inner.rows)
-            self._live.dirty = True
-        elif isinstance(inner, History):
-            self._live.rows = list(inner.rows)
-            self._live.dirty = True
-        elif isinstance(inner, ProgressEvent):
-            self._live.progress = (inner.done, inner.total)
-        elif isinstance(inner, Plot) and (
-            inner.spec.get("kind") == "scatter" or not self._live.rows
-        ):
-            # Loss curves drawn from a history the Training tab already shows stay there.
-            panel.show_plot(inner.spec)
-            if not event.replay:
-                panel.show_tab("plot")
-
     async def _finished(self, event: StepFinished, view: StepView) -> bool:
         result = event.result
         self._redraw_live()
-        key = (event.lesson.id, event.index)
-        if result.status is not StepStatus.PASSED:
-            self._failed.add(key)
-        else:
-            self._failed.discard(key)
+        if result.status is StepStatus.PASSED:
             self.progress.mark_done(event.lesson.id, event.index)
-            if not event.replay and self._editor_holds(event.lesson, event.index):
-                self.progress.set_code(event.lesson.id, event.index, view.editor.text)
             self._save()
             self.query_one(LessonList).show(self.lessons.lessons, self.progress, self.lesson_index)
         if not event.replay or result.status is not StepStatus.PASSED:
@@ -406,7 +310,7 @@ class TutorApp(App[None]):
         return result.status is StepStatus.PASSED
 
     def _redraw_live(self) -> None:
-        """The coalesced redraw: output, loss table, loss curves, progress bar."""
+        """The coalesced redraw: output, loss table, loss curves, progress bar, plot."""
         live = self._live
         try:
             view, panel = self.query_one(StepView), self.query_one(SessionPanel)
@@ -423,9 +327,14 @@ class TutorApp(App[None]):
         if live.progress is not None:
             panel.show_progress(*live.progress)
             live.progress = None
-        if not live.dirty:
+        if live.plot is not None:
+            panel.show_plot(live.plot)
+            if live.plot_wants_tab:
+                panel.show_tab("plot")
+            live.plot, live.plot_wants_tab = None, False
+        if not live.rows_changed:
             return
-        live.dirty = False
+        live.rows_changed = False
         with self.batch_update():
             panel.show_metrics(live.rows)
             if not live.announced:
@@ -464,19 +373,12 @@ class TutorApp(App[None]):
         await self._move(-1)
 
     async def _move(self, delta: int) -> None:
-        lessons = self.lessons.lessons
-        lesson_index, step_index = self.lesson_index, self.step_index + delta
-        if step_index >= len(lessons[lesson_index].steps):
-            if lesson_index + 1 >= len(lessons):
+        place = moved(self.lessons, Place(self.lesson_index, self.step_index), delta)
+        if place is None:
+            if delta > 0:
                 self.notify("This is the last step of the course. Well done!")
-                return
-            lesson_index, step_index = lesson_index + 1, 0
-        elif step_index < 0:
-            if lesson_index == 0:
-                return
-            lesson_index -= 1
-            step_index = len(lessons[lesson_index].steps) - 1
-        await self._go(lesson_index, step_index)
+            return
+        await self._go(place.lesson, place.step)
 
     async def _go(self, lesson_index: int, step_index: int) -> None:
         self._remember_editor()
@@ -484,6 +386,8 @@ class TutorApp(App[None]):
         await self._show_current()
 
     def _remember_editor(self) -> None:
+        """Into ``Progress``: the editor's text, read at once (a key typed just before
+        leaving may not have posted its change event yet)."""
         step = self.lesson.steps[self.step_index]
         if step.is_exercise:
             self.progress.set_code(
@@ -511,8 +415,7 @@ class TutorApp(App[None]):
                 timeout=10,
             )
             self._interrupted_at = None
-            if self._step_running is not None:
-                self._failed.add(self._step_running)  # it would hang the next replay too
+            self.runner.quarantine_running()  # it would hang the next replay too
             await self._restart(replay=False)
             return
         self._interrupted_at = self._interrupted_at or now
@@ -526,9 +429,8 @@ class TutorApp(App[None]):
         self.workers.cancel_group(self, "run")
         self.query_one(SessionPanel).clear()
         self.query_one(StepView).show_status("Restarting the session…")
-        self.runner.forget()
         try:
-            await self.session.restart()
+            await self.runner.restart()
         except SessionError as exc:
             self.notify(str(exc), title="Restart failed", severity="error")
             return
@@ -619,20 +521,11 @@ class TutorApp(App[None]):
     async def action_quit(self) -> None:
         await self._leave()
 
-    def _hang_up(self) -> None:
-        """SIGHUP: usually the SSH connection or the terminal window is gone.
-
-        With no terminal there is nothing to restore, and Textual's shutdown would wait
-        for writes that can no longer happen: save, kill the kernel, and end at once.
-        """
-        try:
-            termios.tcgetattr(sys.__stdin__.fileno())  # fails once the terminal hung up
-        except (OSError, ValueError, AttributeError, termios.error):
-            self._remember_editor()
-            self._save()
-            self.session.kill()
-            os._exit(128 + signal.SIGHUP)
-        self.call_next(self._leave, 128 + signal.SIGHUP)
+    def _abandon(self) -> None:
+        """The terminal is gone: keep the learner's work and kill the session, at once."""
+        self._remember_editor()
+        self._save()
+        self.session.kill()
 
     async def _leave(self, return_code: int = 0) -> None:
         """Keep the learner's work, stop the kernel, then exit."""
@@ -672,8 +565,7 @@ class TutorApp(App[None]):
             self.notify(str(event.worker.error), title="Something went wrong", severity="error")
 
     async def on_unmount(self) -> None:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
+        self._lifecycle.uninstall()
+        self.session.remove_state_listener(self._post_state)
         self._save()  # also after a crash: typed code is kept in memory as it changes
         await self.session.shutdown()

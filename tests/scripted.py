@@ -1,0 +1,167 @@
+"""A ``Session`` that replays scripted events: runner and app policy tests start no kernel.
+
+Each run looks up the first ``Reply`` whose key occurs in the code it is given
+(code that matches none passes silently), then behaves as a kernel would:
+it yields the reply's events, raises its error, hangs until interrupted (or,
+ignoring interrupts, until its time limit kills the session), or dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tutor.session import Error, Event, Finished, KernelState, RunStatus, SessionBusy
+
+
+@dataclass(frozen=True)
+class Reply:
+    """How the scripted session answers code that contains the reply's key."""
+
+    events: Sequence[Event] = ()
+    """Yielded in order before the run ends."""
+    error: tuple[str, str] | None = None
+    """(type, message) of an exception the code raises after its events."""
+    hang: bool = False
+    """Runs until interrupted (or until its time limit)."""
+    ignore_interrupts: bool = False
+    """With ``hang``: an interrupt does not stop it; its time limit kills the session."""
+    die: str = ""
+    """The session's process dies with this reason."""
+    pause_s: float = 0.0
+    """Time each event takes to arrive."""
+
+
+@dataclass
+class ScriptedSession:
+    """A ``Session`` with scripted answers; it records what it was asked to do."""
+
+    replies: dict[str, Reply] = field(default_factory=dict)
+    devices: dict[str, Any] = field(
+        default_factory=lambda: {"ok": True, "device": "cpu", "torch_version": "scripted"}
+    )
+    tensors: list[dict[str, Any]] = field(default_factory=list)
+    state: KernelState = KernelState.STOPPED
+    death_reason: str = ""
+    ran: list[str] = field(default_factory=list)
+    """Every piece of code run (without its surrounding blank space), in order."""
+    starts: int = 0
+    """How many times a fresh namespace was started (``start`` and ``restart``)."""
+    interrupts: int = 0
+    _listeners: list[Callable[[KernelState], None]] = field(default_factory=list)
+    _interrupted: asyncio.Event | None = None
+
+    def add_state_listener(self, listener: Callable[[KernelState], None]) -> None:
+        self._listeners.append(listener)
+
+    def remove_state_listener(self, listener: Callable[[KernelState], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _set_state(self, state: KernelState) -> None:
+        if state is not self.state:
+            self.state = state
+            for listener in list(self._listeners):
+                listener(state)
+
+    async def start(self) -> None:
+        self._set_state(KernelState.STARTING)
+        await asyncio.sleep(0)
+        self.starts += 1
+        self.death_reason = ""
+        self._set_state(KernelState.IDLE)
+
+    async def restart(self) -> None:
+        self._abandon()
+        await self.start()
+
+    async def shutdown(self) -> None:
+        self._abandon()
+        self._set_state(KernelState.STOPPED)
+
+    def kill(self) -> None:
+        self._abandon()
+        self._set_state(KernelState.STOPPED)
+
+    def _abandon(self) -> None:
+        if self._interrupted is not None:
+            self._interrupted.set()
+
+    async def interrupt(self) -> None:
+        if self.state is KernelState.BUSY:
+            self.interrupts += 1
+            if self._interrupted is not None:
+                self._interrupted.set()
+
+    async def inspect(self) -> list[dict[str, Any]]:
+        return list(self.tensors)
+
+    async def describe(self) -> dict[str, Any]:
+        return dict(self.devices)
+
+    def reply_for(self, code: str) -> Reply:
+        return next((reply for key, reply in self.replies.items() if key in code), Reply())
+
+    async def run(self, code: str, *, timeout: float | None = None) -> AsyncIterator[Event]:
+        started = time.monotonic()
+        if self.state is KernelState.BUSY:
+            raise SessionBusy("the session is already running code")
+        if self.state is not KernelState.IDLE:
+            reason = self.death_reason or f"the Python session is {self.state.value}"
+            yield Finished(RunStatus.DEAD, 0.0, reason=reason, state_lost=True)
+            return
+        self.ran.append(code.strip())
+        reply = self.reply_for(code)
+        self._interrupted = asyncio.Event()
+        self._set_state(KernelState.BUSY)
+        try:
+            for event in reply.events:
+                if reply.pause_s:
+                    await asyncio.sleep(reply.pause_s)
+                yield event
+            if reply.die:
+                self.death_reason = reply.die
+                self._set_state(KernelState.DEAD)
+                yield Finished(RunStatus.DEAD, time.monotonic() - started, reply.die, True)
+                return
+            if reply.hang:
+                async for event in self._hang(reply, started, timeout):
+                    yield event
+                return
+            if reply.error is not None:
+                kind, message = reply.error
+                yield Error(kind, message, [f"{kind}: {message}"])
+                yield Finished(RunStatus.ERROR, time.monotonic() - started, f"{kind}: {message}")
+                return
+            yield Finished(RunStatus.OK, time.monotonic() - started)
+        finally:
+            if self.state is KernelState.BUSY:
+                self._set_state(KernelState.IDLE)
+
+    async def _hang(
+        self, reply: Reply, started: float, timeout: float | None
+    ) -> AsyncIterator[Event]:
+        assert self._interrupted is not None
+        while True:
+            try:
+                await asyncio.wait_for(self._interrupted.wait(), timeout)
+            except TimeoutError:
+                if reply.ignore_interrupts:
+                    reason = f"ran longer than {timeout:g} s and did not stop when interrupted"
+                    self.death_reason = reason
+                    self._set_state(KernelState.DEAD)
+                    yield Finished(RunStatus.TIMEOUT, time.monotonic() - started, reason, True)
+                else:
+                    yield Finished(RunStatus.TIMEOUT, time.monotonic() - started, "timeout")
+                return
+            if self.state is not KernelState.BUSY:  # restarted or shut down meanwhile
+                yield Finished(RunStatus.DEAD, time.monotonic() - started, "restarted", True)
+                return
+            if not reply.ignore_interrupts:
+                yield Error("KeyboardInterrupt", "", ["KeyboardInterrupt"])
+                yield Finished(RunStatus.INTERRUPTED, time.monotonic() - started, "interrupted")
+                return
+            self._interrupted.clear()

@@ -1,0 +1,200 @@
+"""The runner's policy over a scripted session (no kernel): what the session holds,
+quarantine, restarts, exercise code passed as data, results that never change."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from tests.builders import course, lesson_step, lesson_text
+from tests.scripted import Reply, ScriptedSession
+from tutor.lessons import LessonSet
+from tutor.runner import LessonFinished, Runner, StepFinished, StepStatus
+from tutor.session import KernelState, Metrics, Output
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture
+def lessons(tmp_path: Path) -> LessonSet:
+    return course(
+        tmp_path / "lessons",
+        {
+            "01_a.md": lesson_text(
+                "A",
+                lesson_step("Make", "MAKE"),
+                lesson_step("Flaky", "FLAKY"),
+                lesson_step("Grow", "GROW"),
+                lesson_step(
+                    "Answer", exercise="STARTER", solution="SOLUTION", check="CHECK_ANSWER"
+                ),
+                lesson_step("Use", "USE"),
+                lesson_id="a",
+            )
+        },
+    )
+
+
+async def finished(events) -> list[StepFinished]:
+    return [event async for event in events if isinstance(event, StepFinished)]
+
+
+async def started(session: ScriptedSession, lessons: LessonSet, **kwargs) -> Runner:
+    runner = Runner(session, lessons, **kwargs)
+    await runner.start()
+    return runner
+
+
+async def test_a_failed_step_is_quarantined_until_it_passes(lessons: LessonSet) -> None:
+    session = ScriptedSession({"FLAKY": Reply(error=("ValueError", "flaky"))})
+    runner = await started(session, lessons, timeout=5)
+    a = lessons.get("a")
+    results = await finished(runner.run_to(a, 1))
+    assert [(r.index, r.replay, r.result.status) for r in results] == [
+        (0, True, StepStatus.PASSED),
+        (1, False, StepStatus.FAILED),
+    ]
+    # going on, the replay leaves the failed step out rather than fail on it again
+    results = await finished(runner.run_to(a, 2))
+    assert [(r.index, r.result.status) for r in results] == [(2, StepStatus.PASSED)]
+    assert runner.held == {("a", 0), ("a", 2)}
+    assert runner.quarantined == {("a", 1)}
+    assert [(les.id, i) for les, i in runner.missing_before(a, 4)] == [("a", 3)]
+    assert [(les.id, i) for les, i in runner.missing_before(a, 4, include_quarantined=True)] == [
+        ("a", 1),
+        ("a", 3),
+    ]
+    # once it passes it is held, and no longer quarantined
+    session.replies.clear()
+    again = await finished(runner.run_step(a, 1))
+    assert again[-1].result.status is StepStatus.PASSED
+    assert runner.quarantined == frozenset()
+    assert ("a", 1) in runner.held
+
+
+async def test_running_up_to_here_reruns_held_and_quarantined_steps(lessons: LessonSet) -> None:
+    session = ScriptedSession({"FLAKY": Reply(error=("ValueError", "flaky"))})
+    runner = await started(session, lessons, timeout=5)
+    a = lessons.get("a")
+    await finished(runner.run_to(a, 1))
+    await finished(runner.run_to(a, 2))
+    assert runner.quarantined == {("a", 1)}
+    session.replies.clear()
+    session.ran.clear()
+    results = await finished(runner.run_to(a, 2, rerun_lesson=True))
+    assert [(r.index, r.replay) for r in results] == [(0, True), (1, True), (2, False)]
+    assert session.ran == ["MAKE", "FLAKY", "GROW"]
+    assert runner.held == {("a", 0), ("a", 1), ("a", 2)}
+
+
+async def test_a_failed_replay_does_not_run_the_step(lessons: LessonSet) -> None:
+    session = ScriptedSession({"GROW": Reply(error=("NameError", "name 'x' is not defined"))})
+    runner = await started(session, lessons, timeout=5)
+    results = await finished(runner.run_to(lessons.get("a"), 4))
+    assert [(r.index, r.replay, r.result.status) for r in results][-1] == (
+        2,
+        True,
+        StepStatus.FAILED,
+    )
+    assert not any("USE" in code for code in session.ran)
+
+
+async def test_replays_use_the_learners_solved_code_else_the_solution(lessons: LessonSet) -> None:
+    session = ScriptedSession()
+    runner = await started(session, lessons, timeout=5)
+    a = lessons.get("a")
+    await finished(runner.run_to(a, 4, solved={("a", 3): "LEARNERS"}))
+    assert "LEARNERS" in session.ran
+    assert "SOLUTION" not in session.ran
+    await runner.restart()
+    session.ran.clear()
+    await finished(runner.run_to(a, 4))
+    assert "SOLUTION" in session.ran
+    # the step itself runs the code it is given
+    session.ran.clear()
+    await finished(runner.run_step(a, 3, code="TYPED"))
+    assert session.ran == ["TYPED", "CHECK_ANSWER"]
+
+
+async def test_the_runner_restarts_a_session_that_would_not_stop(lessons: LessonSet) -> None:
+    session = ScriptedSession({"FLAKY": Reply(hang=True, ignore_interrupts=True)})
+    runner = await started(session, lessons, timeout=0.2)
+    a = lessons.get("a")
+    results = await finished(runner.run_to(a, 2))
+    hung = results[-1].result
+    assert hung.key == ("a", 1)
+    assert hung.error is not None and hung.error.type == "Timeout"
+    assert "restarted" in hung.error.message
+    assert hung.session_restarted is True
+    assert session.starts == 2, "the runner, and only the runner, restarted it"
+    assert session.state is KernelState.IDLE
+    assert runner.held == frozenset(), "a fresh session holds nothing"
+    assert runner.quarantined == {("a", 1)}
+
+
+async def test_a_session_that_dies_is_restarted_and_holds_nothing(lessons: LessonSet) -> None:
+    session = ScriptedSession({"GROW": Reply(die="the Python session exited with code 1")})
+    runner = await started(session, lessons, timeout=5)
+    results = await finished(runner.run_to(lessons.get("a"), 2))
+    died = results[-1].result
+    assert died.error is not None and died.error.type == "SessionDied"
+    assert session.starts == 2
+    assert runner.held == frozenset()
+    assert runner.quarantined == {("a", 2)}
+
+
+async def test_the_running_step_can_be_quarantined_while_it_hangs(lessons: LessonSet) -> None:
+    session = ScriptedSession({"FLAKY": Reply(hang=True, ignore_interrupts=True)})
+    runner = await started(session, lessons, timeout=None)
+    a = lessons.get("a")
+
+    async def run() -> None:
+        async for _event in runner.run_to(a, 2):
+            pass
+
+    task = asyncio.create_task(run())  # as the app's worker runs it
+    while not (session.state is KernelState.BUSY and runner.running == ("a", 1)):
+        await asyncio.sleep(0.01)
+    assert runner.quarantine_running() == ("a", 1)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert runner.running is None
+    await runner.restart()
+    assert runner.quarantined == {("a", 1)}
+    assert runner.held == frozenset()
+    assert [(les.id, i) for les, i in runner.missing_before(a, 2)] == [("a", 0)]
+
+
+async def test_results_never_change_once_yielded(lessons: LessonSet) -> None:
+    session = ScriptedSession(
+        {
+            "MAKE": Reply(events=[Output("stdout", "made\n"), Metrics(0, [{"loss": 1.0}])]),
+            "GROW": Reply(error=("ValueError", "bad growth")),
+        }
+    )
+    runner = await started(session, lessons, timeout=5)
+    b = course(
+        Path(lessons.directory).parent / "more",
+        {
+            **{p.name: p.read_text() for p in Path(lessons.directory).glob("*.md")},
+            "02_b.md": lesson_text("B", lesson_step("Later", "LATER"), lesson_id="b"),
+        },
+    )
+    runner = await started(session, b, timeout=5)
+    events = [event async for event in runner.run_lesson(b.get("b"))]
+    replayed = [e.result for e in events if isinstance(e, StepFinished) and e.replay]
+    lesson = next(e.result for e in events if isinstance(e, LessonFinished))
+    # the lesson's record names the failed replay, in a result of its own
+    assert lesson.steps[0].title == "replay of a: Grow"
+    assert replayed[-1].title == "Grow", "the yielded result was not changed afterwards"
+    assert replayed[0].output == "made\n"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        replayed[0].title = "changed"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        lesson.status = StepStatus.PASSED  # type: ignore[misc]
+    assert isinstance(lesson.steps, tuple)
