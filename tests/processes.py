@@ -11,14 +11,22 @@ from pathlib import Path
 
 import psutil
 
+TEST_TAG = "TUTOR_TEST_TAG"
+"""Each test runs with its own value of this variable (tests/conftest.py); the kernels it
+starts inherit it, so a test counts its own kernels, never another test's."""
+
 
 def kernel_pids() -> set[int]:
-    """The process ids of every running tutor kernel."""
-    return {
-        process.pid
-        for process in psutil.process_iter(["cmdline"])
-        if "tutor.kernel_launcher" in (process.info["cmdline"] or [])
-    }
+    """The process ids of every running tutor kernel that the current test started."""
+    tag = os.environ.get(TEST_TAG)
+    found = set()
+    for process in psutil.process_iter(["cmdline", "environ"]):
+        if "tutor.kernel_launcher" not in (process.info["cmdline"] or []):
+            continue
+        environ = process.info["environ"] or {}
+        if tag is None or environ.get(TEST_TAG) == tag:
+            found.add(process.pid)
+    return found
 
 
 @dataclass
@@ -82,6 +90,7 @@ def start_in_tmux(
     """
     command = (
         f"cd {directory} && {env} TUTOR_STATE_DIR={directory / 'state'} "
+        f"{TEST_TAG}={os.environ.get(TEST_TAG, '')} "
         f"{sys.executable} {program} --lessons lessons; echo TUTOR-EXITED $?; sleep 60"
     )
     tmux("kill-session", "-t", name)
