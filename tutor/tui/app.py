@@ -281,9 +281,9 @@ class TutorApp(App[None]):
                 str(exc), title="The Python session did not start", severity="error", timeout=30
             )
             return
-        if not described.get("ok"):
-            self.notify(described.get("error", ""), title="Device", severity="error", timeout=30)
-        self.query_one(TopBar).device = described.get("device", "?")
+        if not described["ok"]:
+            self.notify(described["error"] or "", title="Device", severity="error", timeout=30)
+        self.query_one(TopBar).device = described["device"] or "?"
         if self.runner.missing_before(self.lesson, self.step_index) and any(
             self.progress.completed.values()
         ):
