@@ -392,7 +392,8 @@ async def test_session_panel_updates_before_its_tabs_exist_apply_in_order() -> N
 
     panel = SessionPanel(id="session")
     rows = [{"epoch": 0.0, "train_loss": 0.5}, {"epoch": 1.0, "train_loss": 0.25}]
-    line = {"kind": "scatter", "series": [{"label": "data", "x": [0, 1], "y": [0, 1]}]}
+    series = [SeriesSpec(label="data", x=[0, 1], y=[0, 1])]
+    line = PlotSpec(kind="scatter", title="", xlabel="", ylabel="", series=series)
     panel.show_plot(line)
     panel.clear()  # a restart after the plot: the plot must not come back
     panel.show_metrics(rows)
