@@ -12,8 +12,8 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from tutor.protocol import DeviceReport, Inspection
 from tutor.session import Error, Event, Finished, KernelState, RunStatus, SessionBusy
 
 
@@ -40,10 +40,12 @@ class ScriptedSession:
     """A ``Session`` with scripted answers; it records what it was asked to do."""
 
     replies: dict[str, Reply] = field(default_factory=dict)
-    devices: dict[str, Any] = field(
-        default_factory=lambda: {"ok": True, "device": "cpu", "torch_version": "scripted"}
+    device: DeviceReport = field(
+        default_factory=lambda: DeviceReport(
+            ok=True, device="cpu", torch_version="scripted", error=None
+        )
     )
-    tensors: list[dict[str, Any]] = field(default_factory=list)
+    tensors: list[Inspection] = field(default_factory=list)
     state: KernelState = KernelState.STOPPED
     death_reason: str = ""
     ran: list[str] = field(default_factory=list)
@@ -96,11 +98,11 @@ class ScriptedSession:
             if self._interrupted is not None:
                 self._interrupted.set()
 
-    async def inspect(self) -> list[dict[str, Any]]:
+    async def inspect(self) -> list[Inspection]:
         return list(self.tensors)
 
-    async def describe(self) -> dict[str, Any]:
-        return dict(self.devices)
+    async def describe(self) -> DeviceReport:
+        return self.device
 
     def reply_for(self, code: str) -> Reply:
         return next((reply for key, reply in self.replies.items() if key in code), Reply())

@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual import events
+from textual.app import App, ComposeResult
 from textual.widgets import RichLog, Static
 
 from tests.builders import BASICS, EXERCISE, block, course
 from tutor.lessons import LessonSet
 from tutor.progress import Progress, ProgressStore
+from tutor.protocol import PlotSpec, SeriesSpec
 from tutor.session import KernelState
 from tutor.tui.app import TutorApp
 from tutor.tui.widgets.loss_table import LossTable
@@ -317,7 +319,8 @@ async def test_session_panel_updates_before_its_tabs_exist_apply_in_order() -> N
 
     panel = SessionPanel(id="session")
     rows = [{"epoch": 0.0, "train_loss": 0.5}, {"epoch": 1.0, "train_loss": 0.25}]
-    line = {"kind": "scatter", "series": [{"label": "data", "x": [0, 1], "y": [0, 1]}]}
+    series = [SeriesSpec(label="data", x=[0, 1], y=[0, 1])]
+    line = PlotSpec(kind="scatter", title="", xlabel="", ylabel="", series=series)
     panel.show_plot(line)
     panel.clear()  # a restart after the plot: the plot must not come back
     panel.show_metrics(rows)
@@ -399,8 +402,9 @@ async def test_line_plots_keep_only_the_points_their_width_can_show() -> None:
                 name,
                 lambda x, y, draw=draw, **kw: (drawn.append(len(x)), draw(x, y, **kw)),
             )
-        view.show({"kind": "line", "series": [{"label": "loss", "x": xs, "y": xs}]})
-        view.show({"kind": "scatter", "series": [{"label": "data", "x": xs, "y": xs}]})
+        for kind, label in (("line", "loss"), ("scatter", "data")):
+            series = [SeriesSpec(label=label, x=xs, y=xs)]
+            view.show(PlotSpec(kind=kind, title="", xlabel="", ylabel="", series=series))
     assert 0 < drawn[0] <= LINE_POINTS_PER_COLUMN * 60 < 2000
     assert drawn[1] == 2000, "scatter plots keep every point"
 
@@ -485,6 +489,41 @@ async def test_long_output_lines_wrap_inside_the_output_box(tmp_path: Path) -> N
         width = log.scrollable_content_region.width
         assert len(log.lines) > 1, "the long line should wrap"
         assert max(line.cell_length for line in log.lines) <= width
+
+
+class LossTableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LossTable()
+
+
+def visible_text(table: LossTable) -> str:
+    """What the table draws in its region now, line by line."""
+    return "\n".join(
+        "".join(segment.text for segment in table.render_line(y))
+        for y in range(table.scrollable_content_region.height)
+    )
+
+
+async def test_the_loss_table_keeps_the_best_row_in_view_when_it_scrolls_out() -> None:
+    app = LossTableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LossTable)
+        rows = [{"epoch": i, "train_loss": abs(i - 3) + 1.0} for i in range(100)]
+        table.show(rows)
+        await pilot.pause()
+        assert table.row_count == 16, "the best row, a gap, and the newest 14 rows"
+        assert [table.get_row_at(0)[0], table.get_row_at(0)[-1]] == ["3", "★ best"]
+        assert table.get_row_at(1)[0] == "…"
+        assert table.get_row_at(table.row_count - 1)[0] == "99"
+        assert table.max_scroll_y > 0 and table.scroll_y == table.max_scroll_y
+        shown = visible_text(table)
+        assert "★ best" in shown, shown
+        assert " 99 " in shown, shown
+        table.show([*rows, {"epoch": 100, "train_loss": 0.5}])  # a new best: the newest row
+        await pilot.pause()
+        assert table.fixed_rows == 0
+        assert table.get_row_at(0)[0] == "86"
+        assert table.get_row_at(table.row_count - 1)[-1] == "★ best"
 
 
 async def test_a_history_that_arrives_at_once_shows_its_newest_rows(tmp_path: Path) -> None:

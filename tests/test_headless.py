@@ -363,3 +363,46 @@ def test_app_without_a_terminal_exits_2(tmp_path: Path) -> None:
     assert run.returncode == 2, run.text
     assert "--headless" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+# --------------------------------------------------------------------------- the metrics table
+
+
+def table_lines(rows: list[dict[str, float]]) -> list[str]:
+    from rich.console import Console
+
+    from tutor.headless import metrics_table
+
+    console = Console(width=80, record=True, color_system=None)
+    console.print(metrics_table(rows))
+    return console.export_text().splitlines()
+
+
+def first_cells(lines: list[str]) -> list[str]:
+    """The first cell of each body row: epochs, or … for a gap."""
+    return [line.split()[0] for line in lines if "│" in line]
+
+
+def test_metrics_table_with_the_best_row_in_the_middle_keeps_the_newest() -> None:
+    rows = [{"epoch": i, "loss": abs(i - 500) + 1} for i in range(1000)]
+    lines = table_lines(rows)
+    assert first_cells(lines) == [
+        *"012345",
+        "…",
+        "500",
+        "…",
+        "995",
+        "996",
+        "997",
+        "998",
+        "999",
+    ]
+    assert [line.split()[0] for line in lines if "│ ★" in line] == ["500"]
+    assert "1000 rows, best loss marked ★" in lines[-1]
+
+
+def test_metrics_table_for_a_short_history_shows_every_row() -> None:
+    rows = [{"epoch": i, "loss": 1 / (i + 1)} for i in range(3)]
+    lines = table_lines(rows)
+    assert first_cells(lines) == ["0", "1", "2"]
+    assert [line.split()[0] for line in lines if "│ ★" in line] == ["2"]

@@ -27,7 +27,7 @@ def test_importing_tutor_does_not_import_textual_or_torch(tmp_path: Path) -> Non
         """
         import json, sys
         import tutor.cli, tutor.headless, tutor.runner, tutor.lessons, tutor.session
-        import tutor.kernel_side, tutor.report, tutor.hints
+        import tutor.kernel, tutor.protocol, tutor.render, tutor.report, tutor.hints
         print(json.dumps({
             "textual": sorted(m for m in sys.modules if m.split(".")[0] == "textual"),
             "torch": sorted(m for m in sys.modules if m.split(".")[0] == "torch"),
@@ -38,6 +38,34 @@ def test_importing_tutor_does_not_import_textual_or_torch(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert loaded == {"textual": [], "torch": []}
+
+
+KERNEL_MODULES = [
+    "tutor.kernel",
+    "tutor.kernel.recorder",
+    "tutor.kernel.helpers",
+    "tutor.kernel.models",
+    "tutor.kernel.inspect",
+    "tutor.kernel.guard",
+    "tutor.protocol",
+    "tutor.render",
+]
+
+
+def test_the_kernel_package_is_cheap_to_import(tmp_path: Path) -> None:
+    """What the session imports on start-up: no torch (until lesson code), no UI libraries."""
+    done = run_python(
+        f"""
+        import importlib, json, sys
+        for name in {KERNEL_MODULES!r}:
+            importlib.import_module(name)
+        heavy = ("torch", "numpy", "rich", "textual", "plotext", "jupyter_client")
+        print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in heavy)))
+        """,
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
 def test_headless_run_keeps_torch_in_the_kernel(

@@ -1,6 +1,6 @@
 """Model files: saved atomically, and only inside models/.
 
-``save_state_dict`` (tutor/kernel_side.py) is called directly, in a killed child
+``save_state_dict`` (tutor/kernel/models.py) is called directly, in a killed child
 process, and in a real session; the exercise that asks the learner to save is run
 with the course's own answer and with answers that write outside models/.
 """
@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 import torch
 
-from tutor.kernel_side import save_state_dict
+from tutor.kernel import save_state_dict
 from tutor.lessons import bundled_lessons_dir, load_lessons
 from tutor.runner import Runner, StepFinished, StepStatus
 from tutor.session import Error, Finished, KernelSession, RunStatus
@@ -94,7 +94,7 @@ def test_a_process_killed_mid_save_leaves_the_previous_file_whole(workdir: Path)
             textwrap.dedent(
                 """
                 import os, signal, torch
-                from tutor.kernel_side import save_state_dict
+                from tutor.kernel import save_state_dict
 
                 def half_a_save(obj, f, *args, **kwargs):
                     f.write(b"PK\\x03\\x04 half a zip")

@@ -25,9 +25,9 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from tutor.kernel_side import render_plot_text
 from tutor.lessons import Lesson, LessonSet
-from tutor.metrics import best_index, best_loss_column, format_metric
+from tutor.metrics import best_index, best_loss_column
+from tutor.render import RowGap, format_metric, plot_text, select_rows
 from tutor.report import RunReport, write_json, write_junit
 from tutor.runner import (
     LessonFinished,
@@ -116,11 +116,11 @@ async def _run(options: HeadlessOptions, console: Console, report: RunReport) ->
         except SessionError as exc:
             console.print(f"[red]tutor: {escape(str(exc))}[/]")
             return EXIT_USAGE
-        if not described.get("ok"):
-            console.print(f"[red]tutor: {escape(described['error'])}[/]")
+        if not described["ok"]:
+            console.print(f"[red]tutor: {escape(described['error'] or '')}[/]")
             return EXIT_USAGE
-        report.device = described["device"]
-        report.torch_version = described["torch_version"]
+        report.device = described["device"] or ""
+        report.torch_version = described["torch_version"] or ""
         console.print(
             f"[bold]tutor[/] · {len(options.selected)} lesson(s) · device "
             f"[bold]{report.device}[/] · torch {report.torch_version}"
@@ -222,12 +222,12 @@ class _ConsoleView:
                 self.console.print(Padding(metrics_table(result.history), (0, 0, 0, 4)))
             width = max(40, min(self.console.width - 6, 100))
             for spec in result.plots:
-                plot = Text(render_plot_text(spec, width=width, height=16), no_wrap=True)
+                plot = Text(plot_text(spec, width=width, height=16), no_wrap=True)
                 self.console.print(Padding(plot, (0, 0, 0, 4)))
 
 
 def metrics_table(rows: list[dict[str, float]], limit: int = TABLE_ROWS) -> Table:
-    """A rich table of a metrics history; long ones keep their first and last rows."""
+    """A rich table of a metrics history; long ones keep their first, best and last rows."""
     columns = list(rows[0])
     best_column, best = best_loss_column(rows), best_index(rows)
     caption = f"{len(rows)} rows" + (f", best {best_column} marked ★" if best is not None else "")
@@ -236,20 +236,12 @@ def metrics_table(rows: list[dict[str, float]], limit: int = TABLE_ROWS) -> Tabl
     for column in columns:
         table.add_column(column, justify="right")
     table.add_column("")
-    half = limit // 2
-    indices = (
-        list(range(len(rows)))
-        if len(rows) <= limit
-        else [*range(half), *range(len(rows) - half, len(rows))]
-    )
-    if best is not None and best not in indices:
-        indices = sorted({*indices[:-1], best})
-    previous = -1
-    for i in indices:
-        if i != previous + 1:
+    for item in select_rows(len(rows), limit, best=best):
+        if isinstance(item, RowGap):
             table.add_row(*["…"] * len(columns), "")
-        table.add_row(*(format_metric(rows[i].get(c)) for c in columns), "★" if i == best else "")
-        previous = i
+        else:
+            mark = "★" if item == best else ""
+            table.add_row(*(format_metric(rows[item].get(c)) for c in columns), mark)
     return table
 
 

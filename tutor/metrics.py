@@ -1,10 +1,12 @@
 """Small pure helpers for metrics histories and plot series, shared by the
-kernel-side helpers, the headless report and the app."""
+kernel's helpers, the headless report and the app."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+
+from tutor.protocol import PlotSpec, SeriesSpec
 
 MAX_PLOT_POINTS = 2000
 """Series longer than this are thinned before drawing: a terminal shows no more,
@@ -35,8 +37,18 @@ def best_index(rows: Sequence[Mapping[str, float]]) -> int | None:
     return min(range(len(rows)), key=lambda i: rows[i].get(column, math.inf))
 
 
-def format_metric(value: float | None) -> str:
-    """Whole numbers (epochs) as integers, losses with five decimals."""
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else f"{value:.5f}"
+def loss_curves_spec(
+    rows: Sequence[Mapping[str, float]], x: str = "epoch", title: str = "Loss curves"
+) -> PlotSpec:
+    """A line plot of every column of a metrics history against column ``x``.
+
+    Without an ``x`` column the rows are numbered; a value missing from a row is NaN.
+    Every series is capped at ``MAX_PLOT_POINTS``.
+    """
+    xs = [row.get(x, index) for index, row in enumerate(rows)]
+    columns = [name for name in rows[0] if name != x] if rows else []
+    series = []
+    for name in columns:
+        xs_shown, ys = decimate(xs, [row.get(name, math.nan) for row in rows])
+        series.append(SeriesSpec(label=name, x=xs_shown, y=ys))
+    return PlotSpec(kind="line", title=title, xlabel=x, ylabel="loss", series=series)

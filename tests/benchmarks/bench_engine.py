@@ -120,7 +120,7 @@ def lessons_as_script() -> str:
     Each block starts a new run, as each cell does in the session.
     """
     lessons = load_lessons(bundled_lessons_dir())
-    parts = ["from tutor.kernel_side import *\nfrom tutor.kernel_side import _recorder\n"]
+    parts = ["from tutor.kernel import *\nfrom tutor.kernel import recorder as _recorder\n"]
     for lesson in lessons.lessons:
         for step in lesson.steps:
             if step.is_exercise:
@@ -130,7 +130,7 @@ def lessons_as_script() -> str:
                 )
             for block in step.runnable_blocks():
                 if block.kind is not BlockKind.HINT:
-                    parts += ["_recorder.start_run()", block.text]
+                    parts += ["_recorder.current.start_run()", block.text]
     return "\n".join(parts)
 
 

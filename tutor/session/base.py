@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from enum import Enum
-from typing import Any, Protocol
+from typing import Protocol
 
+from tutor.protocol import DeviceReport, Inspection
 from tutor.session.events import Event
 
 
@@ -48,9 +49,11 @@ class Session(Protocol):
         """A fresh, empty namespace.  Only the runner calls this: it owns what the
         session holds."""
 
-    async def inspect(self) -> list[dict[str, Any]]: ...
+    async def inspect(self) -> list[Inspection]:
+        """Summaries of the namespace's tensors, parameters, modules and optimizers."""
 
-    async def describe(self) -> dict[str, Any]: ...
+    async def describe(self) -> DeviceReport:
+        """The torch version and the device the session uses, or why that device is missing."""
 
     async def shutdown(self) -> None: ...
 

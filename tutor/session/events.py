@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from tutor.protocol import SEQ, PlotSpec, Row
+
 
 class RunStatus(str, Enum):
     """How a run of code ended."""
@@ -45,25 +47,25 @@ class Metrics:
     """
 
     start: int
-    rows: list[dict[str, float]]
+    rows: list[Row]
 
 
 @dataclass(frozen=True)
 class History:
     """The complete metrics history recorded by a run, fetched after it ended."""
 
-    rows: list[dict[str, float]]
+    rows: list[Row]
 
 
 @dataclass(frozen=True)
 class Plot:
     """Structured plot data: ``kind`` (scatter|line), title, axis labels, series."""
 
-    spec: dict[str, Any]
+    spec: PlotSpec
 
     @property
     def seq(self) -> int:
-        return int(self.spec.get("seq", 0))
+        return self.spec.get(SEQ, 0)
 
 
 @dataclass(frozen=True)

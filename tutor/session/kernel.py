@@ -25,7 +25,18 @@ if TYPE_CHECKING:
     from jupyter_client import AsyncKernelManager
 
 
-from tutor.kernel_side import MIME_TYPE
+from tutor.protocol import (
+    METRICS,
+    MIME_TYPE,
+    PLOTS,
+    PROGRESS,
+    SEQ,
+    VALUE,
+    Batch,
+    DeviceReport,
+    Inspection,
+    RunSummary,
+)
 from tutor.session.base import KernelState, SessionBusy, SessionError
 from tutor.session.events import (
     Display,
@@ -40,7 +51,7 @@ from tutor.session.events import (
     RunStatus,
 )
 
-BOOTSTRAP = "import tutor.kernel_side as __tutor__\n__tutor__.install(get_ipython())"
+BOOTSTRAP = "import tutor.kernel as __tutor__\n__tutor__.install(get_ipython())"
 SUMMARY_EXPRESSION = "__tutor__.as_json(__tutor__.run_summary())"
 WATCH_INTERVAL_S = 0.2
 INTERRUPT_RESEND_S = 1.0
@@ -368,9 +379,10 @@ class KernelSession:
         self, reply: dict[str, Any], seen_plots: set[int]
     ) -> AsyncIterator[Event]:
         """The authoritative record of the run: its whole history and any plot not yet seen."""
+        data: RunSummary | None
         if reply["status"] == "ok":
             summary = reply.get("user_expressions", {}).get("summary", {})
-            data = (summary.get("data", {}).get("application/json") or {}).get("value")
+            data = (summary.get("data", {}).get("application/json") or {}).get(VALUE)
         else:
             try:
                 data = await self.evaluate("__tutor__.run_summary()")
@@ -378,14 +390,8 @@ class KernelSession:
                 data = None
         if not data:
             return
-        if data.get("metrics"):
-            yield History(data["metrics"])
-        for spec in data.get("plots", []):
-            if spec["seq"] not in seen_plots:
-                seen_plots.add(spec["seq"])
-                yield Plot(spec)
-        if data.get("progress"):
-            yield Progress(**data["progress"])
+        for event in summary_events(data, seen_plots):
+            yield event
 
     def _translate(self, msg: dict[str, Any], seen_plots: set[int]) -> list[Event]:
         kind, content = msg["msg_type"], msg["content"]
@@ -397,16 +403,7 @@ class KernelSession:
             data = content.get("data", {})
             if MIME_TYPE not in data:
                 return [Display(data)]
-            batch = data[MIME_TYPE]
-            events: list[Event] = []
-            if "metrics" in batch:
-                events.append(Metrics(batch["metrics"]["start"], batch["metrics"]["rows"]))
-            for spec in batch.get("plots", []):
-                seen_plots.add(spec["seq"])
-                events.append(Plot(spec))
-            if "progress" in batch:
-                events.append(Progress(**batch["progress"]))
-            return events
+            return batch_events(data[MIME_TYPE], seen_plots)
         return []
 
     # -- queries ----------------------------------------------------------
@@ -421,13 +418,13 @@ class KernelSession:
         value = reply["content"].get("user_expressions", {}).get("value", {})
         if value.get("status") != "ok":
             raise SessionError(f"{expression}: {value.get('ename')}: {value.get('evalue')}")
-        return value["data"]["application/json"]["value"]
+        return value["data"]["application/json"][VALUE]
 
-    async def inspect(self) -> list[dict[str, Any]]:
+    async def inspect(self) -> list[Inspection]:
         """Summaries of the namespace's tensors, parameters, modules and optimizers."""
         return await self.evaluate("__tutor__.namespace_summary()")
 
-    async def describe(self) -> dict[str, Any]:
+    async def describe(self) -> DeviceReport:
         """The torch version and the device the session uses, or why that device is missing."""
         return await self.evaluate("__tutor__.describe_device()")
 
@@ -525,6 +522,33 @@ class KernelSession:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+
+def batch_events(batch: Batch, seen_plots: set[int]) -> list[Event]:
+    """The events a live batch carries; its plots' numbers go in ``seen_plots``."""
+    events: list[Event] = []
+    if METRICS in batch:
+        events.append(Metrics(**batch[METRICS]))
+    for spec in batch.get(PLOTS, []):
+        seen_plots.add(spec[SEQ])
+        events.append(Plot(spec))
+    if PROGRESS in batch:
+        events.append(Progress(**batch[PROGRESS]))
+    return events
+
+
+def summary_events(summary: RunSummary, seen_plots: set[int]) -> list[Event]:
+    """A run's whole history, the plots ``seen_plots`` lacks, and the last progress."""
+    events: list[Event] = []
+    if summary[METRICS]:
+        events.append(History(summary[METRICS]))
+    for spec in summary[PLOTS]:
+        if spec[SEQ] not in seen_plots:
+            seen_plots.add(spec[SEQ])
+            events.append(Plot(spec))
+    if summary[PROGRESS]:
+        events.append(Progress(**summary[PROGRESS]))
+    return events
 
 
 def _kill_process_group(pid: int) -> None:

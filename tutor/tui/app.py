@@ -210,8 +210,7 @@ class TutorApp(App[None]):
             return
         self.post_message(
             SessionReady(
-                described.get("device", "?"),
-                "" if described.get("ok") else described.get("error", ""),
+                described["device"] or "?", "" if described["ok"] else described["error"] or ""
             )
         )
         if self.runner.missing_before(self.lesson, self.step_index) and any(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
 
+from tutor.protocol import PlotSpec
 from tutor.session import Event, History, Metrics, Output, Plot
 from tutor.session import Progress as ProgressEvent
 
@@ -61,7 +61,7 @@ class LiveRun:
     output: OutputTail = field(default_factory=OutputTail)
     rows_changed: bool = False
     progress: tuple[int, int | None] | None = None
-    plot: dict[str, Any] | None = None
+    plot: PlotSpec | None = None
     """The newest plot not drawn yet."""
     plot_wants_tab: bool = False
     """The Plot tab should come forward for it (not during replays)."""
@@ -82,7 +82,7 @@ class LiveRun:
             self.rows_changed = True
         elif isinstance(event, ProgressEvent):
             self.progress = (event.done, event.total)
-        elif isinstance(event, Plot) and (event.spec.get("kind") == "scatter" or not self.rows):
+        elif isinstance(event, Plot) and (event.spec["kind"] == "scatter" or not self.rows):
             # Loss curves drawn from a history the Training tab already shows stay there.
             self.plot = event.spec
             self.plot_wants_tab = self.plot_wants_tab or not replay

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from textual_plotext import PlotextPlot
 
-from tutor.metrics import decimate
+from tutor.metrics import decimate, loss_curves_spec
+from tutor.protocol import PlotSpec, Row
 
 LINE_POINTS_PER_COLUMN = 4
 """A braille line has two dots per column: four points a column lose nothing visible,
@@ -21,13 +19,13 @@ class PlotView(PlotextPlot):
     PlotView { height: 2fr; min-height: 8; }
     """
 
-    def show(self, spec: dict[str, Any]) -> None:
+    def show(self, spec: PlotSpec) -> None:
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        line = spec.get("kind") != "scatter"
+        line = spec["kind"] == "line"
         draw = plt.plot if line else plt.scatter
-        for series in spec.get("series", []):
+        for series in spec["series"]:
             xs, ys = series["x"], series["y"]  # at most MAX_PLOT_POINTS, from the session
             if line:  # plotext draws every segment: keep what the width can show
                 xs, ys = decimate(xs, ys, limit=LINE_POINTS_PER_COLUMN * max(self.size.width, 40))
@@ -35,26 +33,17 @@ class PlotView(PlotextPlot):
                 xs,
                 ys,
                 label=series["label"],
-                marker="braille" if spec.get("kind") == "line" else "dot",
+                marker="braille" if line else "dot",
             )
-        plt.title(spec.get("title", ""))
-        plt.xlabel(spec.get("xlabel", ""))
-        plt.ylabel(spec.get("ylabel", ""))
+        plt.title(spec["title"])
+        plt.xlabel(spec["xlabel"])
+        plt.ylabel(spec["ylabel"])
         self.refresh()
 
-    def show_history(self, rows: list[dict[str, float]], x: str = "epoch") -> None:
+    def show_history(self, rows: list[Row], x: str = "epoch") -> None:
         """Loss curves from a metrics history: every column against ``x``."""
-        if not rows:
-            return
-        xs = [row.get(x, i) for i, row in enumerate(rows)]
-        series = []
-        for name in rows[0]:
-            if name != x:
-                xs_shown, ys = decimate(xs, [row.get(name, math.nan) for row in rows])
-                series.append({"label": name, "x": xs_shown, "y": ys})
-        self.show(
-            {"kind": "line", "title": "Loss curves", "xlabel": x, "ylabel": "", "series": series}
-        )
+        if rows:
+            self.show(loss_curves_spec(rows, x=x))
 
     def clear_plot(self) -> None:
         self.plt.clear_data()

@@ -7,12 +7,13 @@ while they (and plotext) load; updates that arrive before then wait in order.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static, TabbedContent, TabPane
 
+from tutor.protocol import Inspection, PlotSpec, Row
 from tutor.tui.widgets.loss_table import LossTable
 from tutor.tui.widgets.tensor_inspector import TensorInspector
 
@@ -99,7 +100,7 @@ class SessionPanel(Vertical):
 
         self._when_built(update)
 
-    def show_metrics(self, rows: list[dict[str, float]]) -> None:
+    def show_metrics(self, rows: list[Row]) -> None:
         """The loss table and curves for the metrics history so far."""
 
         def update() -> None:
@@ -109,14 +110,14 @@ class SessionPanel(Vertical):
 
         self._when_built(update)
 
-    def show_plot(self, spec: dict[str, Any]) -> None:
+    def show_plot(self, spec: PlotSpec) -> None:
         def update() -> None:
             self._reveal("no-plot", "data-plot")
             self._plot("data-plot").show(spec)
 
         self._when_built(update)
 
-    def show_tensors(self, entries: list[dict[str, Any]]) -> None:
+    def show_tensors(self, entries: list[Inspection]) -> None:
         self._when_built(lambda: self.query_one(TensorInspector).show(entries))
 
     def clear(self) -> None:

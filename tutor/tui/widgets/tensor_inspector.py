@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.widgets import DataTable
+
+from tutor.protocol import Inspection
+from tutor.render import format_stat
 
 COLUMNS = (
     "name",
@@ -21,10 +22,6 @@ COLUMNS = (
 )
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.4g}"
-
-
 def _size(count: int | None) -> str:
     if count is None:
         return ""
@@ -35,7 +32,7 @@ def _size(count: int | None) -> str:
     return ""
 
 
-def summary_row(entry: dict[str, Any]) -> tuple[str, ...]:
+def summary_row(entry: Inspection) -> tuple[str, ...]:
     """One inspector row from a summary computed in the kernel."""
     kind = entry.get("kind")
     if kind == "module":
@@ -77,9 +74,9 @@ def summary_row(entry: dict[str, Any]) -> tuple[str, ...]:
         entry["dtype"],
         entry["device"],
         grad,
-        _number(entry["min"]),
-        _number(entry["max"]),
-        _number(entry["mean"]),
+        format_stat(entry["min"]),
+        format_stat(entry["max"]),
+        format_stat(entry["mean"]),
         bad,
         _size(entry["bytes"]),
     )
@@ -97,7 +94,7 @@ class TensorInspector(DataTable):
         self.zebra_stripes = True
         self.add_columns(*COLUMNS)
 
-    def show(self, entries: list[dict[str, Any]]) -> None:
+    def show(self, entries: list[Inspection]) -> None:
         self.clear()
         for entry in entries:
             self.add_row(*summary_row(entry), key=entry["name"])

@@ -1,37 +1,30 @@
-"""The helpers that live inside the session (tutor/kernel_side.py), called directly."""
+"""The package that lives inside the session (tutor/kernel/), called directly."""
 
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest
 import torch
 
-from tutor import kernel_side
-from tutor.kernel_side import (
+from tutor import kernel
+from tutor.kernel import history, recorder, track, tutor_device
+from tutor.kernel.inspect import (
     describe_device,
     device_unavailable_reason,
-    format_rows_as_text,
-    history,
     inspect_namespace,
-    render_plot_text,
     summarize_tensor,
-    track,
-    tutor_device,
 )
-
-ANSI = re.compile(r"\x1b\[")
 
 
 @pytest.fixture(autouse=True)
-def fresh_recorder(monkeypatch: pytest.MonkeyPatch) -> kernel_side._Recorder:
+def fresh_recorder(monkeypatch: pytest.MonkeyPatch) -> recorder.Recorder:
     """Each test records into its own history, outside any tutor kernel."""
     monkeypatch.delenv("TUTOR_KERNEL", raising=False)
-    recorder = kernel_side._Recorder()
-    monkeypatch.setattr(kernel_side, "_recorder", recorder)
-    return recorder
+    fresh = recorder.Recorder()
+    monkeypatch.setattr(recorder, "current", fresh)
+    return fresh
 
 
 # --------------------------------------------------------------------------- summarize_tensor
@@ -185,7 +178,7 @@ def test_track_nan_is_allowed() -> None:
     assert math.isnan(history()[-1]["loss"])
 
 
-def test_each_run_starts_a_new_history(fresh_recorder: kernel_side._Recorder) -> None:
+def test_each_run_starts_a_new_history(fresh_recorder: recorder.Recorder) -> None:
     track(a=1)
     fresh_recorder.start_run()
     assert history() == [{"a": 1.0}]  # the most recent history, until a new row
@@ -193,62 +186,13 @@ def test_each_run_starts_a_new_history(fresh_recorder: kernel_side._Recorder) ->
     assert history() == [{"b": 2.0}]
 
 
-def test_progress_counts_and_totals(fresh_recorder: kernel_side._Recorder) -> None:
-    assert list(kernel_side.progress(range(4), description="epochs")) == [0, 1, 2, 3]
+def test_progress_counts_and_totals(fresh_recorder: recorder.Recorder) -> None:
+    assert list(kernel.progress(range(4), description="epochs")) == [0, 1, 2, 3]
     assert fresh_recorder.run_progress == {"done": 4, "total": 4, "description": "epochs"}
-    assert list(kernel_side.progress(x for x in "ab")) == ["a", "b"]
+    assert list(kernel.progress(x for x in "ab")) == ["a", "b"]
     assert fresh_recorder.run_progress == {"done": 2, "total": None, "description": ""}
-    assert list(kernel_side.progress(iter([1]), total=10)) == [1]
+    assert list(kernel.progress(iter([1]), total=10)) == [1]
     assert fresh_recorder.run_progress["total"] == 10
-
-
-# --------------------------------------------------------------------------- text fallbacks
-
-
-def test_format_rows_as_text_short() -> None:
-    rows = [{"epoch": 0, "loss": 0.123456789}, {"epoch": 1, "loss": 2.0}]
-    text = format_rows_as_text(rows)
-    lines = text.splitlines()
-    assert len(lines) == 3
-    assert lines[0].split() == ["epoch", "loss"]
-    assert lines[1].split() == ["0", "0.12346"]
-    assert lines[2].split() == ["1", "2"]
-    assert "more rows" not in text
-    assert format_rows_as_text([]) == ""
-
-
-def test_format_rows_as_text_truncates_long_histories() -> None:
-    rows = [{"epoch": i, "loss": i / 10} for i in range(30)]
-    lines = format_rows_as_text(rows, limit=12).splitlines()
-    assert len(lines) == 1 + 12 + 1
-    assert lines[7] == "... 18 more rows ..."
-    shown = [int(line.split()[0]) for line in lines[1:] if not line.startswith("...")]
-    assert shown == [0, 1, 2, 3, 4, 5, 24, 25, 26, 27, 28, 29]
-    # the columns are aligned: every row as wide as the header
-    widths = {len(line) for line in lines if not line.startswith("...")}
-    assert len(widths) == 1
-
-
-def test_render_plot_text_has_title_and_no_ansi() -> None:
-    spec = {
-        "kind": "scatter",
-        "title": "Data split title",
-        "xlabel": "X",
-        "ylabel": "y",
-        "series": [
-            {"label": "Training data", "x": [0, 1, 2], "y": [0, 1, 4]},
-            {"label": "Test data", "x": [3, 4], "y": [9, 16]},
-        ],
-    }
-    text = render_plot_text(spec, width=60, height=15)
-    assert "Data split title" in text
-    assert "Training data" in text
-    assert not ANSI.search(text), repr(text[:200])
-    assert len(text.splitlines()) == 15
-    line_spec = {**spec, "kind": "line", "title": "Loss curves"}
-    line_text = render_plot_text(line_spec)
-    assert "Loss curves" in line_text
-    assert not ANSI.search(line_text)
 
 
 # --------------------------------------------------------------------------- devices
@@ -291,7 +235,12 @@ def test_auto_picks_mps_when_available(accelerator) -> None:
 def test_auto_picks_cpu_without_accelerator(accelerator) -> None:
     accelerator()
     assert tutor_device() == torch.device("cpu")
-    assert describe_device() == {"ok": True, "device": "cpu", "torch_version": torch.__version__}
+    assert describe_device() == {
+        "ok": True,
+        "device": "cpu",
+        "torch_version": torch.__version__,
+        "error": None,
+    }
 
 
 def test_no_env_means_auto(accelerator, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -352,3 +301,81 @@ def test_unknown_device_names(accelerator, requested: str) -> None:
     assert reason is not None
     assert f"unknown device {requested!r}" in reason
     assert "auto, cpu, cuda or mps" in reason
+
+
+# --------------------------------------------------------------------------- setup
+
+
+HELPERS = {
+    "track",
+    "progress",
+    "history",
+    "plot",
+    "plot_predictions",
+    "plot_loss_curves",
+    "tutor_device",
+    "save_state_dict",
+}
+
+
+def test_star_import_gives_a_notebook_the_helpers_only() -> None:
+    namespace: dict[str, object] = {}
+    exec("from tutor.kernel import *", namespace)
+    assert set(namespace) - {"__builtins__"} == HELPERS
+
+
+def test_install_pushes_the_helpers_and_hooks_the_run_boundaries() -> None:
+    class Events:
+        def __init__(self) -> None:
+            self.registered: list[str] = []
+
+        def register(self, event: str, _callback: object) -> None:
+            self.registered.append(event)
+
+    class Shell:
+        def __init__(self) -> None:
+            self.pushed: dict[str, object] = {}
+            self.events = Events()
+
+        def push(self, names: dict[str, object], interactive: bool) -> None:
+            assert interactive is False
+            self.pushed.update(names)
+
+    shell = Shell()
+    kernel.install(shell)
+    assert set(shell.pushed) == {*HELPERS, "__tutor__"}
+    assert shell.pushed["__tutor__"] is kernel
+    assert shell.pushed["track"] is track
+    assert shell.events.registered == ["pre_run_cell", "post_run_cell", "post_run_cell"]
+    for name in ("as_json", "run_summary", "namespace_summary", "describe_device"):
+        assert callable(getattr(kernel, name)), f"the host calls __tutor__.{name}"
+
+
+def test_plot_loss_curves_records_the_loss_curves_spec(
+    fresh_recorder: recorder.Recorder,
+) -> None:
+    track(epoch=0, loss=torch.tensor(1.0))
+    track(epoch=1, loss=0.5)
+    kernel.plot_loss_curves()
+    [spec] = fresh_recorder.run_plots
+    assert spec == {
+        "kind": "line",
+        "title": "Loss curves",
+        "xlabel": "epoch",
+        "ylabel": "loss",
+        "series": [{"label": "loss", "x": [0.0, 1.0], "y": [1.0, 0.5]}],
+        "seq": 0,
+    }
+
+
+def test_plot_loss_curves_names_itself_for_rows_that_are_not_numbers() -> None:
+    with pytest.raises(TypeError, match=r"plot_loss_curves\(\): loss='high'"):
+        kernel.plot_loss_curves([{"epoch": 0, "loss": "high"}])
+    with pytest.raises(ValueError, match="no metrics yet"):
+        kernel.plot_loss_curves()
+
+
+def test_outside_tutor_a_plot_is_printed_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+    kernel.plot(("points", [0, 1, 2], [1, 0, 1]), title="Printed plot")
+    out = capsys.readouterr().out
+    assert "Printed plot" in out and "points" in out

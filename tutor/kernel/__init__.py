@@ -1,0 +1,90 @@
+"""The code that runs inside the lesson session (the IPython kernel).
+
+tutor's session runs ``install(get_ipython())`` on start-up: it pre-imports the
+helpers lesson code calls and hooks the run boundaries.  The host then calls
+``run_summary()``, ``namespace_summary()`` and ``describe_device()`` here, each
+wrapped in ``as_json``.  In a plain notebook, ``from tutor.kernel import *``
+gives the same helpers, which fall back to text.
+
+The package must stay cheap to import: no torch until lesson code imports it,
+no rich, no Textual.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from tutor.kernel import recorder
+from tutor.kernel.guard import SessionGuard
+from tutor.kernel.helpers import (
+    history,
+    plot,
+    plot_loss_curves,
+    plot_predictions,
+    progress,
+    track,
+    tutor_device,
+)
+from tutor.kernel.inspect import describe_device as describe_device
+from tutor.kernel.inspect import namespace_summary as namespace_summary
+from tutor.kernel.models import save_state_dict
+from tutor.kernel.recorder import run_summary as run_summary
+from tutor.protocol import VALUE
+
+__all__ = [
+    "history",
+    "plot",
+    "plot_loss_curves",
+    "plot_predictions",
+    "progress",
+    "save_state_dict",
+    "track",
+    "tutor_device",
+]
+"""The helpers lesson code calls, pre-imported in every session."""
+
+
+class _JSONValue:
+    """A value for ``user_expressions``: IPython formats it as application/json."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def _repr_json_(self) -> dict[str, Any]:
+        return self.data
+
+    def __repr__(self) -> str:
+        return "<tutor value>"
+
+
+def as_json(value: Any) -> _JSONValue:
+    """Any JSON-able value, formatted for ``user_expressions`` as application/json.
+
+    IPython's JSON formatter takes only dicts and lists, so the value travels
+    under ``protocol.VALUE``.
+    """
+    return _JSONValue({VALUE: value})
+
+
+def install(shell: Any) -> None:
+    """Set up a tutor session: pre-import the helpers and hook the run boundaries."""
+    module = sys.modules[__name__]
+    helpers: dict[str, Any] = {name: getattr(module, name) for name in __all__}
+    helpers["__tutor__"] = module
+    shell.push(helpers, interactive=False)
+    shell.events.register("pre_run_cell", recorder.current.start_run)
+    shell.events.register("post_run_cell", recorder.current.end_run)
+    shell.events.register("post_run_cell", SessionGuard().after_run)
+
+
+def _hook_notebook() -> None:
+    """In a plain Jupyter kernel, mark run boundaries as tutor's session does."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython else None
+    if shell is not None and not recorder.under_tutor():
+        shell.events.register("pre_run_cell", recorder.current.start_run)
+        shell.events.register("post_run_cell", recorder.current.end_run)
+
+
+_hook_notebook()
