@@ -9,13 +9,39 @@ from pathlib import Path
 import pytest
 
 from tests.builders import lesson_step, lesson_text, write_lesson_dir
-from tests.processes import TEST_TAG
+from tests.processes import LONGEST_RUN_S, TEST_TAG
+from tutor.session.kernel import KernelSession
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    timeout = float(config.getini("timeout") or 0)
+    if 0 < timeout <= LONGEST_RUN_S:
+        raise pytest.UsageError(
+            f"the per-test timeout ({timeout:g} s) must be longer than the longest run "
+            f"inside a test (LONGEST_RUN_S = {LONGEST_RUN_S} s in tests/processes.py)"
+        )
 
 
 @pytest.fixture(autouse=True)
 def _own_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tag what this test starts, so that counting kernels counts only its own."""
     monkeypatch.setenv(TEST_TAG, uuid.uuid4().hex)
+
+
+@pytest.fixture(autouse=True)
+def _kernels_only_where_marked(request: pytest.FixtureRequest, monkeypatch) -> None:
+    """A test that starts a kernel in this process must say so (``@pytest.mark.kernel``),
+    so that ``-m "not kernel"`` is truly the fast set."""
+    if request.node.get_closest_marker("kernel") is not None:
+        return
+
+    async def refuse(self: KernelSession) -> None:
+        raise AssertionError(
+            f"{request.node.nodeid} starts a kernel: mark it @pytest.mark.kernel, "
+            "or give it a scripted session (tests/scripted.py)"
+        )
+
+    monkeypatch.setattr(KernelSession, "start", refuse)
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FENCE = "```"
-
 
 @dataclass(frozen=True)
 class Fault:
@@ -98,11 +96,3 @@ FAULTS = [
         needs_memory_limit=True,
     ),
 ]
-
-
-def step(title: str, code: str, tag: str = "python") -> str:
-    return f"## {title}\n\nProse.\n\n{FENCE}{tag}\n{code}\n{FENCE}\n"
-
-
-def lesson(title: str, lesson_id: str, *steps: str) -> str:
-    return f"---\ntitle: {title}\nid: {lesson_id}\nrequires: []\n---\n\n" + "\n".join(steps)

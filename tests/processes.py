@@ -11,6 +11,10 @@ from pathlib import Path
 
 import psutil
 
+LONGEST_RUN_S = 300
+"""The most any process a test starts may take (a whole course run headless takes
+well under a minute); pytest's per-test timeout is longer still."""
+
 TEST_TAG = "TUTOR_TEST_TAG"
 """Each test runs with its own value of this variable (tests/conftest.py); the kernels it
 starts inherit it, so a test counts its own kernels, never another test's."""

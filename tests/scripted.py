@@ -9,12 +9,24 @@ ignoring interrupts, until its time limit kills the session), or dies.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
-from tutor.protocol import DeviceReport, Inspection
-from tutor.session import Error, Event, Finished, KernelState, RunStatus, SessionBusy
+from tutor.protocol import DeviceReport, Inspection, TensorSummary
+from tutor.session import (
+    Error,
+    Event,
+    Finished,
+    History,
+    KernelState,
+    Metrics,
+    Output,
+    Progress,
+    RunStatus,
+    SessionBusy,
+)
 
 
 @dataclass(frozen=True)
@@ -167,3 +179,44 @@ class ScriptedSession:
                 yield Finished(RunStatus.INTERRUPTED, time.monotonic() - started, "interrupted")
                 return
             self._interrupted.clear()
+
+
+def _tensor(name: str, shape: list[int]) -> TensorSummary:
+    return TensorSummary(
+        name=name,
+        kind="tensor",
+        type="Tensor",
+        shape=shape,
+        dtype="float32",
+        device="cpu",
+        requires_grad=False,
+        has_grad=False,
+        bytes=4 * math.prod(shape),
+        min=0.0,
+        max=5.0,
+        mean=2.5,
+        nan=0,
+        inf=0,
+    )
+
+
+def basics_session() -> ScriptedSession:
+    """A scripted session that answers the steps of ``tests.builders.BASICS`` as a kernel
+    would: its output, a 60-epoch history streamed with progress, an endless loop."""
+    rows = [
+        {"epoch": float(epoch), "train_loss": 1 / (epoch + 1), "test_loss": 2 / (epoch + 1)}
+        for epoch in range(60)
+    ]
+    training: list[Event] = [Progress(0, 60)]
+    for epoch, row in enumerate(rows):
+        training += [Metrics(epoch, [row]), Progress(epoch + 1, 60)]
+    training.append(History(rows))
+    return ScriptedSession(
+        replies={
+            "kept = torch.arange": Reply(events=[Output("stdout", "made torch.Size([6])\n")]),
+            "for epoch in progress": Reply(events=training, pause_s=0.005),
+            "while True": Reply(hang=True),
+            "total = float": Reply(events=[Output("stdout", "total 15.0\n")]),
+        },
+        tensors=[_tensor("kept", [6])],
+    )

@@ -1,4 +1,9 @@
-"""The terminal app, driven with Textual's Pilot: real keys, a real kernel."""
+"""The terminal app, driven with Textual's Pilot and real keys.
+
+Where the app's own behaviour is the point, the session is scripted
+(tests/scripted.py) and no kernel starts; the tests marked ``kernel`` run
+learner code in a real one: interrupting it, checking an exercise, quitting.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,12 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import RichLog, Static
 
-from tests.builders import BASICS, EXERCISE, block, course
+from tests.builders import BASICS, EXERCISE, course, lesson_step, lesson_text
+from tests.scripted import Reply, ScriptedSession, basics_session
 from tutor.lessons import LessonSet
 from tutor.progress import Progress, ProgressStore
 from tutor.protocol import PlotSpec, SeriesSpec
-from tutor.session import KernelState
+from tutor.session import History, KernelState, Metrics, Output
 from tutor.tui.app import TutorApp
 from tutor.tui.widgets.loss_table import LossTable
 from tutor.tui.widgets.step_view import StepView
@@ -41,6 +47,16 @@ def make_app(lessons: LessonSet, store: ProgressStore, tmp_path: Path, monkeypat
 
     def make(**kwargs) -> TutorApp:
         return TutorApp(lessons, device="cpu", store=store, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def scripted_app(make_app):
+    """The app over a scripted session that answers the course's steps (no kernel)."""
+
+    def make(**kwargs) -> TutorApp:
+        return make_app(session=basics_session(), **kwargs)
 
     return make
 
@@ -94,8 +110,8 @@ async def test_navigate_with_keys(make_app) -> None:
         assert "Step 4/4" in title and "Use what was kept" in title
 
 
-async def test_run_a_step_shows_output_and_inspector(make_app) -> None:
-    app = make_app()
+async def test_run_a_step_shows_output_and_inspector(scripted_app) -> None:
+    app = scripted_app()
     async with app.run_test(size=(100, 32)) as pilot:
         await ready(pilot, app)
         await pilot.press("enter")
@@ -114,8 +130,8 @@ async def test_run_a_step_shows_output_and_inspector(make_app) -> None:
         assert app.progress.is_done("basics", 0)
 
 
-async def test_loss_table_fills_while_training(make_app) -> None:
-    app = make_app()
+async def test_loss_table_fills_while_training(scripted_app) -> None:
+    app = scripted_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
         await until(pilot, lambda: bool(app.query("#no-training")))  # built after the first frame
@@ -132,6 +148,7 @@ async def test_loss_table_fills_while_training(make_app) -> None:
         assert shown(app, "#loss-plot") and not shown(app, "#no-training")
 
 
+@pytest.mark.kernel
 async def test_interrupt_keeps_the_state(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:
@@ -150,8 +167,8 @@ async def test_interrupt_keeps_the_state(make_app) -> None:
         assert "passed" in status_text(app)
 
 
-async def test_restart_clears_and_replays(make_app) -> None:
-    app = make_app()
+async def test_restart_clears_and_replays(scripted_app) -> None:
+    app = scripted_app()
     async with app.run_test(size=(100, 32)) as pilot:
         await ready(pilot, app)
         await pilot.press("n", "enter")
@@ -165,6 +182,7 @@ async def test_restart_clears_and_replays(make_app) -> None:
         assert shown(app, "#no-training") and not shown(app, "#loss-table")
 
 
+@pytest.mark.kernel
 async def test_exercise_edit_check_and_solution(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:
@@ -189,7 +207,7 @@ async def test_exercise_edit_check_and_solution(make_app) -> None:
         assert "answer = 42" in str(solution.content.code)
 
 
-async def test_resume_from_saved_progress(make_app, store: ProgressStore) -> None:
+async def test_resume_from_saved_progress(scripted_app, store: ProgressStore) -> None:
     store.path.parent.mkdir(parents=True)
     store.path.write_text(
         json.dumps(
@@ -202,7 +220,7 @@ async def test_resume_from_saved_progress(make_app, store: ProgressStore) -> Non
             }
         )
     )
-    app = make_app()
+    app = scripted_app()
     async with app.run_test(size=(100, 32)) as pilot:
         assert (app.lesson.id, app.step_index) == ("basics", 2)
         await until(pilot, lambda: app.runner.held == {("basics", 0), ("basics", 1)})
@@ -240,6 +258,7 @@ async def test_progress_that_cannot_be_saved_is_told_once(make_app, store: Progr
         assert app.progress.step == 1  # kept in memory
 
 
+@pytest.mark.kernel
 async def test_quit_shuts_the_kernel_down(make_app) -> None:
     import psutil
 
@@ -365,10 +384,12 @@ def test_output_tail_keeps_the_latest_output_in_order_and_counts_the_rest() -> N
 
 
 async def test_edit_starts_at_the_first_todo(tmp_path: Path) -> None:
-    exercise = (
-        "---\ntitle: T\nid: t\n---\n\n## Fill in\n\nProse.\n\n"
-        + block("# Two numbers.\nx = 1\n    y = None  # TODO: 2", "python exercise")
-        + block("y = 2", "python solution")
+    exercise = lesson_text(
+        "T",
+        lesson_step(
+            "Fill in", exercise="# Two numbers.\nx = 1\n    y = None  # TODO: 2", solution="y = 2"
+        ),
+        lesson_id="t",
     )
     lessons = course(tmp_path / "lessons", {"01_t.md": exercise})
     app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
@@ -432,10 +453,10 @@ async def test_the_lesson_list_opens_a_lesson(make_app, width: int, stays: bool)
         assert shown(app, "#lesson-list") is stays, "out of the way again once chosen"
 
 
-async def test_a_replay_then_a_short_step_leaves_the_view_at_its_top(make_app, store) -> None:
+async def test_a_replay_then_a_short_step_leaves_the_view_at_its_top(scripted_app, store) -> None:
     """Following a run to its end never scrolls past the top of a step that fits."""
     store.save(Progress(lesson_id="basics", step=1, completed={"basics": [0]}))
-    app = make_app()
+    app = scripted_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ("basics", 0) in app.runner.held)  # resuming replays it
         await ready(pilot, app)
@@ -448,20 +469,21 @@ async def test_a_replay_then_a_short_step_leaves_the_view_at_its_top(make_app, s
         assert view.scroll_y == 0 and app.query_one("#step-title").region.y == view.region.y
 
 
-def one_step_app(tmp_path: Path, code: str) -> TutorApp:
-    """The app on a course of one lesson whose one step runs ``code``."""
-    lesson = "---\ntitle: One\nid: one\n---\n\n## The step\n\nProse.\n\n" + block(code)
+def one_step_app(tmp_path: Path, code: str, reply: Reply) -> TutorApp:
+    """The app on a course of one lesson whose one step runs ``code``, over a scripted
+    session that answers it with ``reply``."""
+    lesson = lesson_text("One", lesson_step("The step", code), lesson_id="one")
     lessons = course(tmp_path / "lessons", {"01_one.md": lesson})
-    return TutorApp(lessons, device="cpu", store=ProgressStore(tmp_path / "p.json"))
+    session = ScriptedSession({code: reply})
+    return TutorApp(lessons, session=session, store=ProgressStore(tmp_path / "p.json"))
 
 
 @pytest.mark.parametrize("how", ["home", "pageup", "up", "wheel"])
 async def test_scrolling_up_during_a_run_stops_the_view_following_it(
     tmp_path: Path, how: str
 ) -> None:
-    app = one_step_app(
-        tmp_path, "import time\nfor i in range(40):\n    print('line', i)\n    time.sleep(0.05)"
-    )
+    lines = [Output("stdout", f"line {i}\n") for i in range(40)]
+    app = one_step_app(tmp_path, "for i in range(40): print('line', i)", Reply(lines, pause_s=0.05))
     async with app.run_test(size=(100, 24)) as pilot:
         await ready(pilot, app)
         await pilot.press("enter")
@@ -479,7 +501,8 @@ async def test_scrolling_up_during_a_run_stops_the_view_following_it(
 
 
 async def test_long_output_lines_wrap_inside_the_output_box(tmp_path: Path) -> None:
-    app = one_step_app(tmp_path, "print(' '.join(f'word{i}' for i in range(60)))")
+    words = " ".join(f"word{i}" for i in range(60)) + "\n"
+    app = one_step_app(tmp_path, "print(words)", Reply([Output("stdout", words)]))
     async with app.run_test(size=(120, 40)) as pilot:  # a box narrower than 78 columns
         await ready(pilot, app)
         await pilot.press("enter")
@@ -527,8 +550,11 @@ async def test_the_loss_table_keeps_the_best_row_in_view_when_it_scrolls_out() -
 
 
 async def test_a_history_that_arrives_at_once_shows_its_newest_rows(tmp_path: Path) -> None:
+    rows = [{"epoch": float(epoch), "train_loss": 1 / (epoch + 1)} for epoch in range(100)]
     app = one_step_app(
-        tmp_path, "for epoch in range(100):\n    track(epoch=epoch, train_loss=1 / (epoch + 1))"
+        tmp_path,
+        "for epoch in range(100): track(epoch=epoch, train_loss=1 / (epoch + 1))",
+        Reply([Metrics(0, rows[:1]), History(rows)]),
     )
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)

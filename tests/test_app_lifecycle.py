@@ -22,7 +22,11 @@ import pytest
 from tests.builders import BASICS, EXERCISE, course
 from tests.processes import kernel_pids, start_in_tmux, tmux, wait_for
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.kernel,
+    pytest.mark.tmux,
+]
 
 TYPED = "answer = 41  # typed before the end"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import Run, tutor
+from tests.processes import LONGEST_RUN_S, Run, tutor
 from tutor.lessons import bundled_lessons_dir, load_lessons
 
 LESSONS = load_lessons(bundled_lessons_dir())
@@ -25,7 +25,7 @@ def headless(cwd: Path, *args: str) -> tuple[Run, dict]:
         report,
         *args,
         cwd=cwd,
-        timeout=600,
+        timeout=LONGEST_RUN_S,
     )
     return result, json.loads(report.read_text())
 
@@ -40,6 +40,7 @@ def test_the_course_has_its_lessons_in_order() -> None:
     assert sum(step.is_exercise for step in exercises.steps) == 5
 
 
+@pytest.mark.kernel
 def test_every_lesson_passes_in_one_session(tmp_path: Path) -> None:
     result, report = headless(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -58,6 +59,7 @@ def test_every_lesson_passes_in_one_session(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("lesson_id", [lesson.id for lesson in LESSONS.lessons])
+@pytest.mark.kernel
 def test_each_lesson_passes_alone(tmp_path: Path, lesson_id: str) -> None:
     result, report = headless(tmp_path, "--lesson", lesson_id)
     assert result.returncode == 0, result.stdout + result.stderr

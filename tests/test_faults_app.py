@@ -20,13 +20,16 @@ import pytest
 from textual import events
 from textual.widgets import Static
 
-from tests.faults import FAULTS, MEMORY_LIMIT, Fault, lesson, step
+from tests.builders import lesson_step, lesson_text
+from tests.faults import FAULTS, MEMORY_LIMIT, Fault
 from tests.test_app import output_text, plain, ready, status_text, until
 from tutor.lessons import load_lessons
 from tutor.progress import ProgressStore
 from tutor.session import KernelState
 from tutor.tui.app import TutorApp
 from tutor.tui.screens.help import HelpScreen
+
+pytestmark = pytest.mark.kernel
 
 LIMIT_MEMORY = (
     f"import resource\nresource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))\n"
@@ -37,15 +40,14 @@ KEY_ANSWER_S = 0.5
 
 def fault_lesson(fault: Fault) -> str:
     code = (LIMIT_MEMORY if fault.needs_memory_limit else "") + fault.code
-    fault_step = step("The fault", code)
-    if fault.check:
-        fault_step += f"\n```python check\n{fault.check}\n```\n"
-    return lesson(
+    fault_step = lesson_step("The fault", code, check=fault.check)
+    return lesson_text(
         "Faults",
-        "faults",
-        step("Canary", "canary = 41"),
+        lesson_step("Canary", "canary = 41"),
         fault_step,
-        step("Probe", "assert canary == 41, 'the canary is gone'"),
+        lesson_step("Probe", "assert canary == 41, 'the canary is gone'"),
+        lesson_id="faults",
+        requires=[],
     )
 
 
@@ -146,12 +148,13 @@ async def test_a_deleted_variable_names_the_step_to_run_again(tmp_path: Path, mo
     directory = tmp_path / "lessons"
     directory.mkdir()
     (directory / "01_faults.md").write_text(
-        lesson(
+        lesson_text(
             "Faults",
-            "faults",
-            step("Canary", "canary = 41"),
-            step("Oops", "del canary"),
-            step("Probe", "assert canary == 41, 'the canary is gone'"),
+            lesson_step("Canary", "canary = 41"),
+            lesson_step("Oops", "del canary"),
+            lesson_step("Probe", "assert canary == 41, 'the canary is gone'"),
+            lesson_id="faults",
+            requires=[],
         )
     )
     store = ProgressStore(tmp_path / "state" / "progress.json")

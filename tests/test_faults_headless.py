@@ -18,8 +18,11 @@ import time
 import psutil
 import pytest
 
-from tests.faults import FAULTS, MEMORY_LIMIT, Fault, lesson, step
-from tests.processes import kernel_pids
+from tests.builders import lesson_step, lesson_text
+from tests.faults import FAULTS, MEMORY_LIMIT, Fault
+from tests.processes import LONGEST_RUN_S, kernel_pids
+
+pytestmark = pytest.mark.kernel
 
 
 def probe(fault: Fault) -> str:
@@ -27,7 +30,12 @@ def probe(fault: Fault) -> str:
         code = "assert canary == 41, 'the session lost its state'"
     else:
         code = "assert 'canary' not in globals(), 'expected a fresh session'\ncanary = 41"
-    return lesson(f"After {fault.name}", f"after-{fault.name}", step("Probe", code))
+    return lesson_text(
+        f"After {fault.name}",
+        lesson_step("Probe", code),
+        lesson_id=f"after-{fault.name}",
+        requires=[],
+    )
 
 
 def limit_memory() -> None:
@@ -42,12 +50,18 @@ def matrix(
     root = tmp_path_factory.mktemp("faults")
     lessons = root / "lessons"
     lessons.mkdir()
-    files = {"00_setup.md": lesson("Setup", "setup", step("Canary", "canary = 41"))}
+    files = {
+        "00_setup.md": lesson_text(
+            "Setup", lesson_step("Canary", "canary = 41"), lesson_id="setup", requires=[]
+        )
+    }
     for number, fault in enumerate(FAULTS, start=1):
-        steps = [step("The fault", fault.code)]
+        steps = [lesson_step("The fault", fault.code)]
         if fault.check:
-            steps.append(step("Still right", fault.check, "python check"))
-        files[f"{2 * number:02d}_{fault.name}.md"] = lesson(fault.name, fault.name, *steps)
+            steps.append(lesson_step("Still right", check=fault.check))
+        files[f"{2 * number:02d}_{fault.name}.md"] = lesson_text(
+            fault.name, *steps, lesson_id=fault.name, requires=[]
+        )
         files[f"{2 * number + 1:02d}_after-{fault.name}.md"] = probe(fault)
     for name, text in files.items():
         (lessons / name).write_text(text)
@@ -70,7 +84,7 @@ def matrix(
         cwd=root,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=LONGEST_RUN_S,
         stdin=subprocess.DEVNULL,
         env={**os.environ, "NO_COLOR": "1"},
         preexec_fn=limit_memory,
@@ -117,10 +131,13 @@ def test_a_signal_stops_headless_cleanly(tmp_path, signum: int) -> None:
     lessons = tmp_path / "lessons"
     lessons.mkdir()
     (lessons / "01_slow.md").write_text(
-        lesson(
+        lesson_text(
             "Slow",
-            "slow",
-            step("Wait", "import time\nfor _ in progress(range(600)):\n    time.sleep(0.05)"),
+            lesson_step(
+                "Wait", "import time\nfor _ in progress(range(600)):\n    time.sleep(0.05)"
+            ),
+            lesson_id="slow",
+            requires=[],
         )
     )
     report_path = tmp_path / "report.json"
@@ -162,7 +179,12 @@ def test_the_kernel_dies_with_a_killed_headless(tmp_path) -> None:
     lessons = tmp_path / "lessons"
     lessons.mkdir()
     (lessons / "01_slow.md").write_text(
-        lesson("Slow", "slow", step("Wait", "import time\ntime.sleep(60)"))
+        lesson_text(
+            "Slow",
+            lesson_step("Wait", "import time\ntime.sleep(60)"),
+            lesson_id="slow",
+            requires=[],
+        )
     )
     before = kernel_pids()
     process = subprocess.Popen(

@@ -76,6 +76,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory, write_lessons, lesson_md, st
     return run, report, junit, lessons
 
 
+@pytest.mark.kernel
 def test_mixed_run_exits_1(mixed) -> None:
     run, report, junit, _ = mixed
     assert run.returncode == 1, run.text
@@ -85,6 +86,7 @@ def test_mixed_run_exits_1(mixed) -> None:
     assert run.seconds < 60
 
 
+@pytest.mark.kernel
 def test_mixed_run_json_report(mixed) -> None:
     _, report, _, _ = mixed
     data = json.loads(report.read_text(encoding="utf-8"))
@@ -129,6 +131,7 @@ def test_mixed_run_json_report(mixed) -> None:
     assert by_id["free"]["steps"][0]["status"] == "passed"
 
 
+@pytest.mark.kernel
 def test_mixed_run_junit_xml(mixed) -> None:
     _, _, junit, _ = mixed
     root = ET.parse(junit).getroot()
@@ -156,6 +159,7 @@ def test_mixed_run_junit_xml(mixed) -> None:
         assert int(suite.get("skipped")) == len(suite.findall("testcase/skipped"))
 
 
+@pytest.mark.kernel
 def test_mixed_run_console_output(mixed) -> None:
     run, _, _, _ = mixed
     out = run.stdout
@@ -173,6 +177,7 @@ def test_mixed_run_console_output(mixed) -> None:
     assert "- skipped: requires 'bad', which failed" in out
 
 
+@pytest.mark.kernel
 def test_mixed_run_summary_counts_lessons(mixed) -> None:
     """good and free passed; bad and spin failed; after was skipped, so it did not pass."""
     run, _, _, _ = mixed
@@ -180,6 +185,7 @@ def test_mixed_run_summary_counts_lessons(mixed) -> None:
     assert "2/5 lessons passed" in run.stdout
 
 
+@pytest.mark.kernel
 def test_mixed_run_failure_details(mixed) -> None:
     run, _, _, lessons = mixed
     out = run.stdout
@@ -196,6 +202,7 @@ def test_mixed_run_failure_details(mixed) -> None:
 # --------------------------------------------------------------------------- other runs
 
 
+@pytest.mark.kernel
 def test_all_pass_exits_0(tmp_path: Path, write_lessons, lesson_md, step_md) -> None:
     lessons = write_lessons(
         tmp_path / "lessons",
@@ -221,6 +228,7 @@ def test_all_pass_exits_0(tmp_path: Path, write_lessons, lesson_md, step_md) -> 
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.kernel
 def test_lesson_file_error_exits_2_and_good_lessons_run(
     tmp_path: Path, write_lessons, lesson_md, step_md
 ) -> None:
@@ -242,6 +250,7 @@ def test_lesson_file_error_exits_2_and_good_lessons_run(
     assert data["lesson_errors"][0]["line"] == 1
 
 
+@pytest.mark.kernel
 def test_single_lesson_replays_what_it_requires(
     tmp_path: Path, write_lessons, lesson_md, step_md
 ) -> None:
@@ -268,6 +277,7 @@ def test_single_lesson_replays_what_it_requires(
     assert [s["title"] for s in data["lessons"][0]["steps"]] == ["Use base"]
 
 
+@pytest.mark.kernel
 def test_device_cuda_without_cuda_exits_2(tmp_path: Path, write_lessons, lesson_md, step_md):
     import torch
 

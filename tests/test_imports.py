@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 
 def run_python(code: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -68,6 +70,7 @@ def test_the_kernel_package_is_cheap_to_import(tmp_path: Path) -> None:
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
+@pytest.mark.kernel
 def test_headless_run_keeps_torch_in_the_kernel(
     tmp_path: Path, write_lessons, lesson_md, step_md
 ) -> None:
@@ -104,6 +107,7 @@ def test_headless_run_keeps_torch_in_the_kernel(
     assert json.loads(result.read_text()) == {"code": 0, "textual": False, "torch": False}
 
 
+@pytest.mark.kernel
 def test_the_app_with_a_session_never_imports_torch(tmp_path: Path) -> None:
     lessons = tmp_path / "lessons"
     lessons.mkdir()

@@ -197,6 +197,7 @@ async def run(session: KernelSession, code: str) -> tuple[Finished, list[Error]]
 
 
 @pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.kernel
 async def test_the_session_saves_under_models_and_refuses_an_escape(
     session: KernelSession, session_cwd: Path
 ) -> None:
@@ -248,7 +249,7 @@ def saved_with_torch(path: str) -> str:
 
 async def run_save_exercise(session: KernelSession, code: str) -> StepFinished:
     """Exercise 5 with ``code`` as the learner's answer, the exercises before it solved."""
-    runner = Runner(session, LESSONS, timeout=300)
+    runner = Runner(session, LESSONS, timeout=60)
     finished = [
         event
         for index in range(SAVE_EXERCISE + 1)
@@ -272,6 +273,7 @@ async def run_save_exercise(session: KernelSession, code: str) -> StepFinished:
     ],
     ids=["the-course-answer", "save_state_dict"],
 )
+@pytest.mark.kernel
 async def test_the_save_exercise_accepts_the_course_answer_and_the_helper(
     session: KernelSession, answer: str
 ) -> None:
@@ -283,6 +285,7 @@ async def test_the_save_exercise_accepts_the_course_answer_and_the_helper(
 @pytest.mark.parametrize(
     "path", [f'Path("{MODEL_NAME}")', f'Path("models") / ".." / "{MODEL_NAME}"']
 )
+@pytest.mark.kernel
 async def test_the_save_exercise_refuses_a_file_outside_models(
     session: KernelSession, path: str
 ) -> None:

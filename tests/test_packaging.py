@@ -7,14 +7,19 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+from tests.processes import LONGEST_RUN_S
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_wheel_carries_the_lessons_and_finds_them(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(ROOT), "-w", str(tmp_path)],
         check=True,
-        timeout=300,
+        timeout=LONGEST_RUN_S,
         stdin=subprocess.DEVNULL,
     )
     wheel = next(tmp_path.glob("tutor-*.whl"))

@@ -21,7 +21,7 @@ from tutor.runner import (
 )
 from tutor.session import Finished, KernelSession, KernelState, Output, RunStatus
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.kernel]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

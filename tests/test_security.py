@@ -8,6 +8,8 @@ import os
 import pickle
 from pathlib import Path
 
+import pytest
+
 from tests.processes import tutor
 from tutor.lessons import bundled_lessons_dir, load_lessons
 
@@ -48,6 +50,7 @@ def test_every_torch_load_in_the_lessons_uses_weights_only() -> None:
     assert calls >= 3, "the lessons load models in lesson 6, lesson 7 and the exercises"
 
 
+@pytest.mark.kernel
 def test_a_planted_pickle_is_refused_and_does_not_run(tmp_path: Path) -> None:
     marker = tmp_path / "code-ran"
     models = tmp_path / "models"

@@ -31,7 +31,7 @@ from tutor.session import (
     RunStatus,
 )
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.kernel]
 
 INFINITE = "import time\nwhile True:\n    time.sleep(0.01)\n"
 

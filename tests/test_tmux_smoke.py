@@ -13,7 +13,11 @@ import pytest
 from tests.builders import BASICS, EXERCISE, course
 from tests.processes import kernel_pids, start_in_tmux, tmux, wait_for
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.kernel,
+    pytest.mark.tmux,
+]
 
 
 @pytest.mark.parametrize("term", ["xterm-256color", "screen-256color"])
