@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 # To keep a torch you already have: make run TORCH=
 TORCH ?= torch==2.13.0
 
-.PHONY: help install install-test run headless check test lint bench clean
+.PHONY: help install install-test run headless check test test-fast lint bench clean
 
 help:
 	@echo "make run        install, then open the tutor"
 	@echo "make test       install with test tools, then run the test suite"
+	@echo "make test-fast  the tests that start no kernel and no terminal"
 	@echo "make headless   run every lesson without a screen"
 	@echo "make check      check the lesson files"
 	@echo "make lint       ruff"
@@ -42,10 +43,20 @@ check: install
 	$(BIN)/python -m tutor --check
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
+pytest = $(BIN)/python -m pytest $(1); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make: pytest ran no tests" >&2; exit 1; fi; exit $$status
+
+# Two test processes side by side (pytest-xdist), a module to a process, so that a
+# module's one kernel is shared by its tests. TESTS=... picks what to run.
+WORKERS ?= 2
+TESTS ?=
+
 test: install-test
-	$(BIN)/python -m pytest; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "make test: pytest ran no tests" >&2; exit 1; fi; \
-	exit $$status
+	$(call pytest,-n $(WORKERS) --dist loadscope $(TESTS))
+
+# The tests that start no kernel and no terminal: seconds, not minutes.
+test-fast: install-test
+	$(call pytest,-m "not kernel and not tmux" $(TESTS))
 
 lint: install-test
 	$(BIN)/python -m ruff check tutor tests

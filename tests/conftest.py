@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,9 +22,18 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _own_processes_in_module() -> Iterator[None]:
+    """Tag what a module-scoped fixture starts, as ``_own_processes`` does for a test."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(TEST_TAG, uuid.uuid4().hex)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _own_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tag what this test starts, so that counting kernels counts only its own."""
+    """Tag what this test starts, so that counting kernels counts only its own (tests
+    run side by side with pytest-xdist)."""
     monkeypatch.setenv(TEST_TAG, uuid.uuid4().hex)
 
 
