@@ -232,6 +232,16 @@ async def test_resume_from_saved_progress(scripted_app, store: ProgressStore) ->
         assert app.query_one(StepView).editor.text == "answer = 6 * 7"
 
 
+async def test_a_lesson_asked_for_opens_instead_of_the_saved_place(make_app, store) -> None:
+    store.save(Progress(lesson_id="basics", step=2, completed={"basics": [0, 1]}))
+    app = make_app(start_session=False, lesson_id="practice")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        assert (app.lesson.id, app.step_index) == ("practice", 0)
+        assert "Set the answer" in str(app.query_one("#step-title", Static).content)
+    assert store.load().lesson_id == "practice"
+
+
 async def test_a_corrupt_progress_file_is_set_aside(make_app, store: ProgressStore) -> None:
     store.path.parent.mkdir(parents=True)
     store.path.write_text("{ this is not json")

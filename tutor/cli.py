@@ -112,11 +112,11 @@ def check(lessons: LessonSet) -> int:
     return 0
 
 
-def make_app(lessons: LessonSet, *, device: str = "auto") -> TutorApp:
+def make_app(lessons: LessonSet, *, device: str = "auto", lesson_id: str | None = None) -> TutorApp:
     """The terminal app; the one factory that ``__main__`` and the tests use."""
     from tutor.tui.app import TutorApp
 
-    return TutorApp(lessons, device=device)
+    return TutorApp(lessons, device=device, lesson_id=lesson_id)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         from tutor.progress import ProgressStore
 
         ProgressStore().reset()
-    app = make_app(lessons, device=args.device)
+    app = make_app(lessons, device=args.device, lesson_id=args.lesson[0] if args.lesson else None)
     app.run()
     return app.return_code or 0
 

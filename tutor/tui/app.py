@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -36,6 +36,7 @@ from tutor.runner import (
     StepStatus,
 )
 from tutor.session import KernelSession, KernelState, Session, SessionError
+from tutor.tui.keys import KEYS, help_rows
 from tutor.tui.lifecycle import ProcessLifecycle
 from tutor.tui.live import LiveRun
 from tutor.tui.messages import SessionReady, SessionStateChanged
@@ -68,42 +69,7 @@ class TutorApp(App[None]):
     """Under 110 columns the session panel goes under the step; from 150 the lesson
     list shows beside it (app.tcss)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
-        Binding("q", "quit", "Quit", id="quit-q", show=False),
-        Binding("enter,r", "run_step", "Run", id="run"),
-        Binding("n,right", "next_step", "Next", id="next"),
-        Binding("p,left", "previous_step", "Prev", id="previous"),
-        Binding("a", "run_to_here", "Run up to here", id="run-to-here", show=False),
-        Binding("ctrl+c,i", "interrupt", "Interrupt", id="interrupt", priority=True),
-        Binding("R", "restart", "Restart", id="restart", show=False),
-        Binding("h", "hint", "Hint", id="hint"),
-        Binding("s", "solution", "Solution", id="solution"),
-        Binding("e", "edit", "Edit", id="edit"),
-        Binding("escape", "leave_editor", "Leave editor", id="leave-editor", priority=True),
-        Binding("l", "toggle_lessons", "Lessons", id="lessons"),
-        Binding("1", "tab('training')", "Training tab", show=False),
-        Binding("2", "tab('plot')", "Plot tab", show=False),
-        Binding("3", "tab('tensors')", "Tensors tab", show=False),
-        Binding("question_mark", "help", "Help", id="help"),
-    ]
-    KEY_HELP: ClassVar[dict[str, str]] = {
-        "quit": "Quit (progress is saved)",
-        "quit-q": "Quit, when no text field has focus",
-        "run": "Run this step",
-        "next": "Next step",
-        "previous": "Previous step",
-        "run-to-here": "Run the lesson's steps up to this one",
-        "interrupt": "Interrupt the running step; the session keeps its variables",
-        "restart": "Restart the session and replay the steps up to this one",
-        "hint": "Show the step's hint",
-        "solution": "Reveal the solution (exercises)",
-        "edit": "Edit the exercise code, from its first TODO",
-        "leave-editor": "Leave the editor (your code is kept)",
-        "lessons": "Show or hide the lessons",
-        "help": "This help",
-    }
-    """The help screen's line for a key, by binding id; the footer shows the short word."""
+    BINDINGS: ClassVar[list[BindingType]] = list(KEYS)
 
     def __init__(
         self,
@@ -113,7 +79,9 @@ class TutorApp(App[None]):
         session: Session | None = None,
         start_session: bool = True,
         store: ProgressStore | None = None,
+        lesson_id: str | None = None,
     ) -> None:
+        """``lesson_id`` opens that lesson's first step instead of the saved place."""
         super().__init__()
         self.lessons = lessons
         self.session: Session = session or KernelSession(device=device)
@@ -123,7 +91,7 @@ class TutorApp(App[None]):
         self.progress: Progress = self.store.load()
         self.runner = Runner(self.session, lessons, timeout=None)
         """The one owner of the session: what it holds, what replays leave out, restarts."""
-        place = resume(lessons, self.progress)
+        place = resume(lessons, self.progress, lesson_id)
         self.lesson_index, self.step_index = place.lesson, place.step
         self._live = LiveRun()
         self._interrupted_at: float | None = None
@@ -309,36 +277,12 @@ class TutorApp(App[None]):
         return result.status is StepStatus.PASSED
 
     def _redraw_live(self) -> None:
-        """The coalesced redraw: output, loss table, loss curves, progress bar, plot."""
-        live = self._live
+        """The coalesced redraw, ten times a second, of what the running step sent."""
         try:
             view, panel = self.query_one(StepView), self.query_one(SessionPanel)
         except NoMatches:  # the app is closing and its screen is gone; the timer is not yet
             return
-        view.keep_following()
-        skipped, chunks = live.output.take()
-        if skipped:
-            view.write_notice(
-                f"… {skipped:,} characters of output skipped: printed faster than a screen can show"
-            )
-        for text, stream in chunks:
-            view.write_output(text, stream)
-        if live.progress is not None:
-            panel.show_progress(*live.progress)
-            live.progress = None
-        if live.plot is not None:
-            panel.show_plot(live.plot)
-            if live.plot_wants_tab:
-                panel.show_tab("plot")
-            live.plot, live.plot_wants_tab = None, False
-        if not live.rows_changed:
-            return
-        live.rows_changed = False
-        with self.batch_update():
-            panel.show_metrics(live.rows)
-            if not live.announced:
-                live.announced = True
-                panel.show_tab("training")
+        self._live.draw(view, panel)
 
     async def _refresh_inspector(self) -> None:
         if self.session.state is not KernelState.IDLE:
@@ -476,8 +420,8 @@ class TutorApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p): Textual's own commands, then every key's action."""
         yield from super().get_system_commands(screen)
-        for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.description and binding.show:
+        for binding in KEYS:
+            if binding.description and binding.show:
                 if self.check_action(binding.action, ()) is False:
                     continue
                 key = binding.key.split(",")[0]
@@ -499,23 +443,9 @@ class TutorApp(App[None]):
         self.notify("Progress reset. The session keeps its variables until you restart it (R).")
 
     def action_help(self) -> None:
-        keys = [
-            (
-                ", ".join(self.get_key_display(key) for key in Binding.make_bindings([binding])),
-                self.KEY_HELP.get(binding.id or "", binding.description),
-            )
-            for binding in self.BINDINGS
-            if isinstance(binding, Binding) and binding.description
-        ]
-        keys.append(
-            (
-                self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "")),
-                "Commands, such as reset progress",
-            )
-        )
         from tutor.tui.screens.help import HelpScreen  # not needed for the first screen
 
-        self.push_screen(HelpScreen(keys))
+        self.push_screen(HelpScreen(help_rows(self)))
 
     async def action_quit(self) -> None:
         await self._leave()

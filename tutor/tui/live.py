@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tutor.protocol import PlotSpec
 from tutor.session import Event, History, Metrics, Output, Plot
 from tutor.session import Progress as ProgressEvent
+
+if TYPE_CHECKING:
+    from tutor.tui.widgets.session_panel import SessionPanel
+    from tutor.tui.widgets.step_view import StepView
 
 OUTPUT_PER_REDRAW = 20_000
 """At most this many characters of output reach the screen per redraw: code that prints
@@ -86,3 +91,30 @@ class LiveRun:
             # Loss curves drawn from a history the Training tab already shows stay there.
             self.plot = event.spec
             self.plot_wants_tab = self.plot_wants_tab or not replay
+
+    def draw(self, view: StepView, panel: SessionPanel) -> None:
+        """Show what arrived since the last draw: output, progress, plot, loss table and curves."""
+        view.keep_following()
+        skipped, chunks = self.output.take()
+        if skipped:
+            view.write_notice(
+                f"… {skipped:,} characters of output skipped: printed faster than a screen can show"
+            )
+        for text, stream in chunks:
+            view.write_output(text, stream)
+        if self.progress is not None:
+            panel.show_progress(*self.progress)
+            self.progress = None
+        if self.plot is not None:
+            panel.show_plot(self.plot)
+            if self.plot_wants_tab:
+                panel.show_tab("plot")
+            self.plot, self.plot_wants_tab = None, False
+        if not self.rows_changed:
+            return
+        self.rows_changed = False
+        with panel.app.batch_update():
+            panel.show_metrics(self.rows)
+            if not self.announced:
+                self.announced = True
+                panel.show_tab("training")
