@@ -41,6 +41,7 @@ def test_the_course_has_its_lessons_in_order() -> None:
 
 
 @pytest.mark.kernel
+@pytest.mark.slow
 def test_every_lesson_passes_in_one_session(tmp_path: Path) -> None:
     result, report = headless(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

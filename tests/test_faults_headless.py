@@ -22,7 +22,7 @@ from tests.builders import lesson_step, lesson_text
 from tests.faults import FAULTS, MEMORY_LIMIT, Fault
 from tests.processes import LONGEST_RUN_S, kernel_pids
 
-pytestmark = pytest.mark.kernel
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
 
 def probe(fault: Fault) -> str:
