@@ -24,7 +24,7 @@ from tests.scripted import Reply, ScriptedSession, basics_session
 from tutor.lessons import LessonSet
 from tutor.progress import Progress, ProgressStore
 from tutor.protocol import PlotSpec, SeriesSpec
-from tutor.session import History, KernelState, Metrics, Output
+from tutor.session import Display, History, KernelState, Metrics, Output, Result
 from tutor.tui.app import TutorApp
 from tutor.tui.widgets.loss_table import LossTable
 from tutor.tui.widgets.step_view import StepView
@@ -373,22 +373,33 @@ def test_output_tail_keeps_the_latest_output_in_order_and_counts_the_rest() -> N
     from tutor.tui.live import OUTPUT_PER_REDRAW, OutputTail
 
     tail = OutputTail()
-    tail.add("first\n", "stdout")
-    tail.add("oops\n", "stderr")
-    tail.add("second\n", "stdout")
-    tail.add("third\n", "stdout")
+    for event in (
+        Output("stdout", "first\n"),
+        Output("stderr", "oops\n"),
+        Output("stdout", "second\n"),
+        Output("stdout", "third\n"),
+        Result({"text/plain": "42"}, 1),
+    ):
+        tail.add(event)
     assert tail.take() == (
         0,
-        [("first\n", "stdout"), ("oops\n", "stderr"), ("second\nthird\n", "stdout")],
+        [
+            Output("stdout", "first\n"),
+            Output("stderr", "oops\n"),
+            Output("stdout", "second\nthird\n"),
+            Result({"text/plain": "42"}, 1),
+        ],
     )
     assert tail.take() == (0, [])
 
     line = "x" * 999 + "\n"
+    tail.add(Result({"text/plain": "kept"}, 2))
     for _ in range(1000):
-        tail.add(line, "stdout")
-    tail.add("the end\n", "stdout")
-    skipped, chunks = tail.take()
-    shown = "".join(text for text, _ in chunks)
+        tail.add(Output("stdout", line))
+    tail.add(Output("stdout", "the end\n"))
+    skipped, events = tail.take()
+    assert events[0] == Result({"text/plain": "kept"}, 2), "results are never skipped"
+    shown = "".join(event.text for event in events[1:])
     assert len(shown) == OUTPUT_PER_REDRAW and shown.endswith("x\nthe end\n")
     assert skipped + len(shown) == 1000 * len(line) + len("the end\n")
 
@@ -444,7 +455,7 @@ async def test_the_live_redraw_is_harmless_once_the_screen_is_gone(make_app) -> 
     """The 10 Hz redraw timer may tick once more while the app closes."""
     app = make_app(start_session=False)
     async with app.run_test(size=(100, 32)) as pilot:
-        app._live.output.add("late output\n", "stdout")
+        app._live.output.add(Output("stdout", "late output\n"))
         await app.screen.query_one("#main").remove()
         app._redraw_live()  # must not raise
         await pilot.pause()
@@ -589,3 +600,23 @@ async def test_an_emptied_then_restored_exercise_is_kept_as_restored(make_app) -
         editor.load_text(starter)  # ...and the starter code put back
         await pilot.pause()
         assert app.progress.code_for("practice", 0) == starter
+
+
+async def test_a_rewritten_line_and_a_result_show_as_in_a_notebook(tmp_path: Path) -> None:
+    frames = [Output("stdout", f"\rEpoch {epoch}/30") for epoch in range(1, 31)]
+    update = [
+        Display({"text/plain": "loss 1.0"}, "live"),
+        Display({"text/plain": "loss 0.1"}, "live", update=True),
+    ]
+    events = [*frames, Output("stdout", "\n"), *update, Result({"text/plain": "42"}, 1)]
+    app = one_step_app(tmp_path, "train(); 6 * 7", Reply(events, pause_s=0.02))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("enter")
+        line = app.query_one("#output-line", Static)
+        await until(pilot, lambda: "Epoch" in str(line.content) and app.running)
+        assert str(line.content).count("Epoch") == 1, "one line, rewritten in place"
+        await ready(pilot, app)
+        await until(pilot, lambda: "Out[1]: 42" in output_text(app), seconds=5)
+        assert output_text(app).splitlines() == ["Epoch 30/30", "loss 0.1", "Out[1]: 42"]
+        assert line.has_class("hidden"), "the run ended its line"

@@ -134,7 +134,9 @@ def test_a_signal_stops_headless_cleanly(tmp_path, signum: int) -> None:
         lesson_text(
             "Slow",
             lesson_step(
-                "Wait", "import time\nfor _ in progress(range(600)):\n    time.sleep(0.05)"
+                "Wait",
+                "import pathlib, time\npathlib.Path('step-started').touch()\n"
+                "for _ in progress(range(600)):\n    time.sleep(0.05)",
             ),
             lesson_id="slow",
             requires=[],
@@ -161,9 +163,10 @@ def test_a_signal_stops_headless_cleanly(tmp_path, signum: int) -> None:
         env={**os.environ, "NO_COLOR": "1"},
     )
     deadline = time.monotonic() + 60
-    while not (kernel_pids() - before) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(2.5)  # the kernel is up and the step is running
+    while not (tmp_path / "step-started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert kernel_pids() - before, "the step runs, so its kernel is up"
+    time.sleep(0.3)  # well into the step
     process.send_signal(signum)
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 128 + signum, output

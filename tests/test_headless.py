@@ -203,6 +203,47 @@ def test_mixed_run_failure_details(mixed) -> None:
 
 
 @pytest.mark.kernel
+def test_results_and_rewritten_lines_show_as_in_a_notebook(
+    tmp_path: Path, write_lessons, lesson_md, step_md
+) -> None:
+    lessons = write_lessons(
+        tmp_path / "lessons",
+        {
+            "01_look.md": lesson_md(
+                "Look",
+                step_md(
+                    "Look at the data",
+                    "for epoch in range(1, 101):\n"
+                    "    print(f'\\rEpoch {epoch}/100', end='')\n"
+                    "print()\n"
+                    "values = [0.5, 0.25]\n"
+                    "plot(('loss', [0, 1], values), kind='line', title='Falling')\n"
+                    "values[0], len(values)",
+                ),
+            )
+        },
+    )
+    report = tmp_path / "report.json"
+    run = tutor("--headless", "-v", "--lessons", lessons, "--report-json", report, cwd=tmp_path)
+    assert run.returncode == 0, run.text
+    assert "Epoch 100/100" in run.stdout and "Epoch 99/100" not in run.stdout
+    assert "Out[1]: (0.5, 2)" in run.stdout
+    [step] = json.loads(report.read_text())["lessons"][0]["steps"]
+    assert step["output"] == "Epoch 100/100\nOut[1]: (0.5, 2)\n"
+    assert step["plots"] == [
+        {
+            "title": "Falling",
+            "kind": "line",
+            "x_label": "",
+            "y_label": "",
+            "series": [{"label": "loss", "points": [[0.0, 0.5], [1.0, 0.25]]}],
+        }
+    ]
+    quiet = tutor("--headless", "--lessons", lessons, cwd=tmp_path)
+    assert "Out[1]" not in quiet.stdout, "without -v a step's output is for the report"
+
+
+@pytest.mark.kernel
 def test_all_pass_exits_0(tmp_path: Path, write_lessons, lesson_md, step_md) -> None:
     lessons = write_lessons(
         tmp_path / "lessons",

@@ -324,7 +324,18 @@ def test_star_import_gives_a_notebook_the_helpers_only() -> None:
     assert set(namespace) - {"__builtins__"} == HELPERS
 
 
-def test_install_pushes_the_helpers_and_hooks_the_run_boundaries() -> None:
+def test_install_pushes_the_helpers_and_hooks_the_run_boundaries(
+    fresh_recorder: recorder.Recorder,
+) -> None:
+    class DisplayHook:
+        prompt_count = 5
+
+        def __init__(self) -> None:
+            self.written: list[dict[str, object]] = []
+
+        def write_format_data(self, format_dict: dict[str, object], md_dict=None) -> None:
+            self.written.append(format_dict)
+
     class Events:
         def __init__(self) -> None:
             self.registered: list[str] = []
@@ -336,6 +347,7 @@ def test_install_pushes_the_helpers_and_hooks_the_run_boundaries() -> None:
         def __init__(self) -> None:
             self.pushed: dict[str, object] = {}
             self.events = Events()
+            self.displayhook = DisplayHook()
 
         def push(self, names: dict[str, object], interactive: bool) -> None:
             assert interactive is False
@@ -349,6 +361,12 @@ def test_install_pushes_the_helpers_and_hooks_the_run_boundaries() -> None:
     assert shell.events.registered == ["pre_run_cell", "post_run_cell", "post_run_cell"]
     for name in ("as_json", "run_summary", "namespace_summary", "describe_device"):
         assert callable(getattr(kernel, name)), f"the host calls __tutor__.{name}"
+    # a cell's result is still written out, and kept in the run's record as well
+    shell.displayhook.write_format_data({"text/plain": "42", "text/html": "<b>42</b>"})
+    assert shell.displayhook.written == [{"text/plain": "42", "text/html": "<b>42</b>"}]
+    assert fresh_recorder.summary()["result"] == {"count": 5, "text": "42"}
+    fresh_recorder.start_run()
+    assert fresh_recorder.summary()["result"] is None, "each run has its own result"
 
 
 def test_plot_loss_curves_records_the_loss_curves_spec(

@@ -19,6 +19,8 @@ import pytest
 import pytest_asyncio
 
 from tutor.session import (
+    ClearOutput,
+    Display,
     Error,
     Finished,
     History,
@@ -28,8 +30,10 @@ from tutor.session import (
     Output,
     Plot,
     Progress,
+    Result,
     RunStatus,
 )
+from tutor.session.kernel import summary_events
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.kernel]
 
@@ -582,3 +586,49 @@ async def test_kill_ends_the_kernel_and_its_files_at_once(tmp_path: Path) -> Non
     assert not directory.exists()
     assert session.state is KernelState.STOPPED
     await session.shutdown()  # and shutting down afterwards is harmless
+
+
+# --------------------------------------------------------------------------- notebook output
+
+
+async def test_a_last_expression_is_a_result_with_its_count(session: KernelSession) -> None:
+    events = await collect(session, "seven = 7\nseven * 6")
+    [result] = of_type(events, Result)
+    assert result.data["text/plain"] == "42"
+    assert result.count > 0
+    again = of_type(await collect(session, "seven"), Result)
+    assert [r.count for r in again] == [result.count + 1], "one Out[n] per cell, as numbered"
+    assert of_type(await collect(session, "x_unshown = seven;"), Result) == []
+
+
+async def test_displays_updates_and_clears_arrive_in_order(session: KernelSession) -> None:
+    code = (
+        "from IPython.display import display, clear_output\n"
+        "handle = display('first', display_id=True)\n"
+        "handle.update('second')\n"
+        "clear_output(wait=True)\n"
+        "print('after')\n"
+    )
+    events = [
+        e for e in await collect(session, code) if isinstance(e, Display | ClearOutput | Output)
+    ]
+    first, update, clear, printed = events
+    assert first == Display(first.data, first.display_id) and first.display_id
+    assert first.data["text/plain"] == "'first'"
+    assert update.update and update.display_id == first.display_id
+    assert update.data["text/plain"] == "'second'"
+    assert clear == ClearOutput(wait=True)
+    assert printed == Output("stdout", "after\n")
+
+
+async def test_a_result_whose_message_was_lost_comes_from_the_run_record(
+    session: KernelSession,
+) -> None:
+    await collect(session, "'the value'")
+    summary = await value(session, "__tutor__.run_summary()")
+    assert summary["result"]["text"] == "'the value'"
+    [recovered] = summary_events(summary, set(), result_seen=False)
+    assert recovered == Result({"text/plain": "'the value'"}, summary["result"]["count"])
+    assert summary_events(summary, set(), result_seen=True) == []
+    await collect(session, "no_result = 1")
+    assert (await value(session, "__tutor__.run_summary()"))["result"] is None

@@ -78,7 +78,7 @@ def test_a_replay_shows_no_output_and_brings_no_tab_forward() -> None:
     assert live.plot is not None and not live.plot_wants_tab
     live.add(Output("stdout", "ran\n"))
     live.add(Plot(spec("scatter")))
-    assert live.output.take() == (0, [("ran\n", "stdout")])
+    assert live.output.take() == (0, [Output("stdout", "ran\n")])
     assert live.plot_wants_tab
 
 

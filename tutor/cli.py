@@ -75,11 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report (headless)"
     )
-    parser.add_argument(
+    detail = parser.add_mutually_exclusive_group()
+    detail.add_argument(
         "-q",
         "--quiet",
         action="store_true",
         help="headless: no tables or plots, only steps and failures",
+    )
+    detail.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="headless: also what each step showed, as a notebook would (results included)",
     )
     parser.add_argument(
         "--reset-progress",
@@ -143,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             report_json=args.report_json,
             junit_xml=args.junit_xml,
             quiet=args.quiet,
+            verbose=args.verbose,
         )
         return run_headless(options)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -61,6 +61,7 @@ class HeadlessOptions:
     report_json: Path | None = None
     junit_xml: Path | None = None
     quiet: bool = False
+    verbose: bool = False
 
 
 def run_headless(options: HeadlessOptions, console: Console | None = None) -> int:
@@ -126,7 +127,7 @@ async def _run(options: HeadlessOptions, console: Console, report: RunReport) ->
             f"[bold]{report.device}[/] · torch {report.torch_version}"
         )
         runner = Runner(session, options.lessons, timeout=options.timeout, verify_exercises=True)
-        view = _ConsoleView(console, options.quiet)
+        view = _ConsoleView(console, options.quiet, options.verbose)
         current: Lesson | None = None
         finished: list[StepResult] = []
         try:
@@ -167,9 +168,10 @@ def _interrupted(lesson: Lesson, finished: list[StepResult]) -> LessonResult:
 class _ConsoleView:
     """Turns runner events into console output."""
 
-    def __init__(self, console: Console, quiet: bool) -> None:
+    def __init__(self, console: Console, quiet: bool, verbose: bool = False) -> None:
         self.console = console
         self.quiet = quiet
+        self.verbose = verbose
         self.progress = Progress(
             TextColumn("  {task.description}"),
             BarColumn(),
@@ -218,6 +220,9 @@ class _ConsoleView:
         if result.status is StepStatus.FAILED:
             self.console.print(Padding(failure_panel(event.lesson, result), (0, 0, 0, 4)))
         elif not self.quiet and not event.replay:
+            if self.verbose and result.output.strip():
+                output = Text.from_ansi(result.output.rstrip())
+                self.console.print(Padding(output, (0, 0, 0, 4), expand=False))
             if result.history:
                 self.console.print(Padding(metrics_table(result.history), (0, 0, 0, 4)))
             width = max(40, min(self.console.width - 6, 100))
@@ -266,7 +271,7 @@ def failure_panel(lesson: Lesson, result: StepResult) -> Panel:
             ),
         ]
     if result.output.strip():
-        parts += [Text("\noutput:", style="bold"), Text(result.output.rstrip())]
+        parts += [Text("\noutput:", style="bold"), Text.from_ansi(result.output.rstrip())]
     if error and error.traceback and error.type not in ("CheckFailed",):
         parts += [Text("\ntraceback:", style="bold"), Text(error.traceback.rstrip())]
     if result.hint:

@@ -25,6 +25,9 @@ PLOTS: Final = "plots"
 PROGRESS: Final = "progress"
 """The keys of a ``Batch`` and of a ``RunSummary``."""
 
+RESULT: Final = "result"
+"""The key of a ``RunSummary``'s result: the value of the cell's last expression."""
+
 SEQ: Final = "seq"
 """The key of a plot's number within its run, which tells a plot already shown."""
 
@@ -84,6 +87,13 @@ class Batch(_BatchFields, total=False):
     progress: ProgressPayload
 
 
+class ResultPayload(TypedDict):
+    """A cell's result as a notebook shows it: ``Out[count]`` and its text/plain."""
+
+    count: int
+    text: str
+
+
 class RunSummary(TypedDict):
     """The authoritative record of the last run, fetched after it ended."""
 
@@ -91,6 +101,7 @@ class RunSummary(TypedDict):
     metrics: list[Row] | None
     plots: list[PlotSpec]
     progress: ProgressPayload | None
+    result: ResultPayload | None
 
 
 class DeviceReport(TypedDict):

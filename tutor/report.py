@@ -12,6 +12,8 @@ from typing import Any
 
 from tutor import __version__
 from tutor.lessons import LessonError
+from tutor.output import strip_ansi
+from tutor.protocol import PlotSpec
 from tutor.runner import LessonResult, StepStatus
 
 
@@ -59,11 +61,30 @@ def to_json(report: RunReport) -> dict[str, Any]:
                         "status": s.status.value,
                         "duration_s": round(s.duration_s, 3),
                         "error": s.error.to_json() if s.error else None,
+                        "output": strip_ansi(s.output),
+                        "plots": [plot_json(spec) for spec in s.plots],
                     }
                     for s in r.steps
                 ],
             }
             for r in report.lessons
+        ],
+    }
+
+
+def plot_json(spec: PlotSpec) -> dict[str, Any]:
+    """A plot as the JSON report gives it: each series' points as [x, y] pairs."""
+    return {
+        "title": spec["title"],
+        "kind": spec["kind"],
+        "x_label": spec["xlabel"],
+        "y_label": spec["ylabel"],
+        "series": [
+            {
+                "label": series["label"],
+                "points": [[x, y] for x, y in zip(series["x"], series["y"], strict=True)],
+            }
+            for series in spec["series"]
         ],
     }
 
@@ -106,7 +127,7 @@ def to_junit(report: RunReport) -> ET.Element:
                 )
                 failure.text = step.error.traceback or step.error.message
                 if step.output:
-                    ET.SubElement(case, "system-out").text = step.output
+                    ET.SubElement(case, "system-out").text = strip_ansi(step.output)
             elif step.status is StepStatus.SKIPPED:
                 ET.SubElement(case, "skipped", message=result.reason or "skipped")
     if report.lesson_errors:

@@ -17,13 +17,14 @@ from types import MappingProxyType
 
 from tutor.hints import hint_for
 from tutor.lessons import Block, BlockKind, Lesson, LessonSet, Step
+from tutor.output import Transcript, strip_ansi
+from tutor.protocol import PlotSpec
 from tutor.session import (
     Error,
     Event,
     Finished,
     History,
     KernelState,
-    Output,
     Plot,
     RunStatus,
     Session,
@@ -34,12 +35,6 @@ DEFAULT_TIMEOUT_S = 600.0
 
 MAX_CAPTURED_CHARS = 100_000
 """Output kept per step for the report; the rest is counted, not kept."""
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-def strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
 
 
 def clean_traceback(lines: list[str]) -> str:
@@ -103,7 +98,7 @@ class StepResult:
     output: str = ""
     hint: str = ""
     history: tuple[dict[str, float], ...] = ()
-    plots: tuple[dict, ...] = ()
+    plots: tuple[PlotSpec, ...] = ()
     session_restarted: bool = False
     """The session lost its state during the step (it died or would not stop) and the
     runner started a fresh one."""
@@ -163,33 +158,25 @@ RunnerEvent = StepStarted | StepEvent | StepFinished | LessonStarted | LessonFin
 
 
 class _Capture:
-    """Collects a step's output (capped) and the last history and plots it produced."""
+    """Collects a step's output as a notebook shows it (capped), and the last history
+    and the plots it produced."""
 
     def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.size = 0
-        self.dropped = 0
+        self.transcript = Transcript(max_chars=MAX_CAPTURED_CHARS)
         self.history: tuple[dict[str, float], ...] = ()
-        self.plots: list[dict] = []
+        self.plots: list[PlotSpec] = []
 
     def add(self, event: Event) -> None:
-        if isinstance(event, Output):
-            room = MAX_CAPTURED_CHARS - self.size
-            kept = event.text[: max(room, 0)]
-            self.parts.append(kept)
-            self.size += len(kept)
-            self.dropped += len(event.text) - len(kept)
-        elif isinstance(event, History):
+        if self.transcript.add(event):
+            return
+        if isinstance(event, History):
             self.history = tuple(event.rows)
         elif isinstance(event, Plot):
             self.plots.append(event.spec)
 
     @property
     def text(self) -> str:
-        text = "".join(self.parts)
-        if self.dropped:
-            text += f"\n… {self.dropped:,} more characters of output not kept\n"
-        return text
+        return self.transcript.text()
 
 
 class Runner:

@@ -76,6 +76,22 @@ def install(shell: Any) -> None:
     shell.events.register("pre_run_cell", recorder.current.start_run)
     shell.events.register("post_run_cell", recorder.current.end_run)
     shell.events.register("post_run_cell", SessionGuard().after_run)
+    _record_results(shell)
+
+
+def _record_results(shell: Any) -> None:
+    """Keep each cell's result in the run's record as it is displayed, so that the host
+    still has it when the ``execute_result`` message was lost in a flood of output."""
+    hook = shell.displayhook
+    write = hook.write_format_data
+
+    def write_and_record(format_dict: dict[str, Any], md_dict: Any = None) -> None:
+        text = format_dict.get("text/plain")
+        if isinstance(text, str):
+            recorder.current.set_result(hook.prompt_count, text)
+        write(format_dict, md_dict)
+
+    hook.write_format_data = write_and_record
 
 
 def _hook_notebook() -> None:

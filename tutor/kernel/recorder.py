@@ -23,6 +23,7 @@ from tutor.protocol import (
     MetricsPayload,
     PlotSpec,
     ProgressPayload,
+    ResultPayload,
     Row,
     RunSummary,
 )
@@ -30,6 +31,9 @@ from tutor.render import metrics_text, plot_text
 
 FLUSH_INTERVAL_S = 0.05
 """At most one batch every 50 ms: about 20 messages a second."""
+
+RESULT_MAX_CHARS = 20_000
+"""A result's text kept in the run's record."""
 
 
 def under_tutor() -> bool:
@@ -52,6 +56,7 @@ class Recorder:
         self.pending_progress: ProgressPayload | None = None
         self.last_flush = 0.0
         self.text_display: Any = None
+        self.run_result: ResultPayload | None = None
 
     # -- run boundaries -------------------------------------------------
     def start_run(self, *_args: Any) -> None:
@@ -61,6 +66,7 @@ class Recorder:
         self.run_plots = []
         self.run_progress = None
         self.text_display = None
+        self.run_result = None
 
     def end_run(self, *_args: Any) -> None:
         self.flush()
@@ -132,12 +138,20 @@ class Recorder:
         else:
             self.text_display.update(Pretty(text))
 
+    def set_result(self, count: int, text: str) -> None:
+        """The run's result as its ``execute_result`` carried it (kept short: the record
+        is for when that message was lost; the message itself is what is shown)."""
+        if len(text) > RESULT_MAX_CHARS:
+            text = text[:RESULT_MAX_CHARS] + " …"
+        self.run_result = ResultPayload(count=count, text=text)
+
     def summary(self) -> RunSummary:
         return RunSummary(
             run=self.run_id,
             metrics=self.run_rows,
             plots=self.run_plots,
             progress=self.run_progress,
+            result=self.run_result,
         )
 
 

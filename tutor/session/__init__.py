@@ -2,6 +2,7 @@
 
 from tutor.session.base import KernelState, Session, SessionBusy, SessionError
 from tutor.session.events import (
+    ClearOutput,
     Display,
     Error,
     Event,
@@ -11,6 +12,7 @@ from tutor.session.events import (
     Output,
     Plot,
     Progress,
+    Result,
     RunStatus,
 )
 
@@ -25,6 +27,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "ClearOutput",
     "Display",
     "Error",
     "Event",
@@ -36,6 +39,7 @@ __all__ = [
     "Output",
     "Plot",
     "Progress",
+    "Result",
     "RunStatus",
     "Session",
     "SessionBusy",

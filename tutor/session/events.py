@@ -33,9 +33,31 @@ class Output:
 
 @dataclass(frozen=True)
 class Display:
-    """A rich display (``display(...)`` or a cell's last value) as a MIME bundle."""
+    """A rich display (``display(...)``) as a MIME bundle.
+
+    With ``update`` it replaces every earlier display with the same ``display_id``
+    (``update_display_data``) rather than adding one.
+    """
 
     data: dict[str, Any]
+    display_id: str = ""
+    update: bool = False
+
+
+@dataclass(frozen=True)
+class Result:
+    """The value of a cell's last expression, as a notebook shows it under ``Out[count]``."""
+
+    data: dict[str, Any]
+    count: int
+
+
+@dataclass(frozen=True)
+class ClearOutput:
+    """``clear_output()``: the run's output so far goes; with ``wait``, only once the next
+    output arrives (so that a redrawn display does not flicker)."""
+
+    wait: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,4 +119,6 @@ class Finished:
     state_lost: bool = False
 
 
-Event = Output | Display | Metrics | History | Plot | Progress | Error | Finished
+Event = (
+    Output | Display | Result | ClearOutput | Metrics | History | Plot | Progress | Error | Finished
+)

@@ -30,6 +30,7 @@ from tutor.protocol import (
     MIME_TYPE,
     PLOTS,
     PROGRESS,
+    RESULT,
     SEQ,
     VALUE,
     Batch,
@@ -39,6 +40,7 @@ from tutor.protocol import (
 )
 from tutor.session.base import KernelState, SessionBusy, SessionError
 from tutor.session.events import (
+    ClearOutput,
     Display,
     Error,
     Event,
@@ -48,6 +50,7 @@ from tutor.session.events import (
     Output,
     Plot,
     Progress,
+    Result,
     RunStatus,
 )
 
@@ -278,7 +281,7 @@ class KernelSession:
         self._running = msg_id
         self._set_state(KernelState.BUSY)
         seen_plots: set[int] = set()
-        error_seen = False
+        error_seen = result_seen = False
         got_idle = False
         reply_at: float | None = None
         deadline = started + timeout if timeout else None
@@ -302,6 +305,7 @@ class KernelSession:
                         got_idle = msg["content"]["execution_state"] == "idle"
                     for event in self._translate(msg, seen_plots):
                         error_seen = error_seen or isinstance(event, Error)
+                        result_seen = result_seen or isinstance(event, Result)
                         yield event
                 now = time.monotonic()
                 if reply_future.done() and reply_at is None:
@@ -344,7 +348,7 @@ class KernelSession:
                 yield Error(
                     reply.get("ename", ""), reply.get("evalue", ""), reply.get("traceback", [])
                 )
-            async for event in self._summary_events(reply, seen_plots):
+            async for event in self._summary_events(reply, seen_plots, result_seen):
                 yield event
             yield self._finished(reply, time.monotonic() - started, timeout)
         finally:
@@ -376,9 +380,10 @@ class KernelSession:
         return Finished(RunStatus.ERROR, duration, reason=f"{name}: {value}" if value else name)
 
     async def _summary_events(
-        self, reply: dict[str, Any], seen_plots: set[int]
+        self, reply: dict[str, Any], seen_plots: set[int], result_seen: bool = False
     ) -> AsyncIterator[Event]:
-        """The authoritative record of the run: its whole history and any plot not yet seen."""
+        """The authoritative record of the run: its whole history, any plot not yet seen,
+        and its result if that message was lost."""
         data: RunSummary | None
         if reply["status"] == "ok":
             summary = reply.get("user_expressions", {}).get("summary", {})
@@ -390,7 +395,7 @@ class KernelSession:
                 data = None
         if not data:
             return
-        for event in summary_events(data, seen_plots):
+        for event in summary_events(data, seen_plots, result_seen):
             yield event
 
     def _translate(self, msg: dict[str, Any], seen_plots: set[int]) -> list[Event]:
@@ -401,9 +406,14 @@ class KernelSession:
             return [Error(content["ename"], content["evalue"], content["traceback"])]
         if kind in ("display_data", "execute_result", "update_display_data"):
             data = content.get("data", {})
-            if MIME_TYPE not in data:
-                return [Display(data)]
-            return batch_events(data[MIME_TYPE], seen_plots)
+            if MIME_TYPE in data:
+                return batch_events(data[MIME_TYPE], seen_plots)
+            if kind == "execute_result":
+                return [Result(data, content.get("execution_count") or 0)]
+            display_id = (content.get("transient") or {}).get("display_id", "")
+            return [Display(data, display_id, update=kind == "update_display_data")]
+        if kind == "clear_output":
+            return [ClearOutput(wait=bool(content.get("wait")))]
         return []
 
     # -- queries ----------------------------------------------------------
@@ -537,9 +547,15 @@ def batch_events(batch: Batch, seen_plots: set[int]) -> list[Event]:
     return events
 
 
-def summary_events(summary: RunSummary, seen_plots: set[int]) -> list[Event]:
-    """A run's whole history, the plots ``seen_plots`` lacks, and the last progress."""
+def summary_events(
+    summary: RunSummary, seen_plots: set[int], result_seen: bool = False
+) -> list[Event]:
+    """A run's whole history, the plots ``seen_plots`` lacks, the last progress, and its
+    result unless ``result_seen``."""
     events: list[Event] = []
+    result = summary[RESULT]
+    if result is not None and not result_seen:
+        events.append(Result({"text/plain": result["text"]}, result["count"]))
     if summary[METRICS]:
         events.append(History(summary[METRICS]))
     for spec in summary[PLOTS]:

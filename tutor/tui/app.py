@@ -261,7 +261,7 @@ class TutorApp(App[None]):
 
     async def _finished(self, event: StepFinished, view: StepView) -> bool:
         result = event.result
-        self._redraw_live()
+        self._redraw_live(final=True)
         if result.status is StepStatus.PASSED:
             self.progress.mark_done(event.lesson.id, event.index)
             self._save()
@@ -276,13 +276,12 @@ class TutorApp(App[None]):
                 await view.show_result(result)
         return result.status is StepStatus.PASSED
 
-    def _redraw_live(self) -> None:
+    def _redraw_live(self, *, final: bool = False) -> None:
         """The coalesced redraw, ten times a second, of what the running step sent."""
         try:
-            view, panel = self.query_one(StepView), self.query_one(SessionPanel)
-        except NoMatches:  # the app is closing and its screen is gone; the timer is not yet
+            self._live.draw(self.query_one(StepView), self.query_one(SessionPanel), final=final)
+        except NoMatches:  # the app is closing and its screen is going; the timer is not yet
             return
-        self._live.draw(view, panel)
 
     async def _refresh_inspector(self) -> None:
         if self.session.state is not KernelState.IDLE:

@@ -11,13 +11,17 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tutor.output import Transcript
 from tutor.protocol import PlotSpec
-from tutor.session import Event, History, Metrics, Output, Plot
+from tutor.session import ClearOutput, Display, Event, History, Metrics, Output, Plot, Result
 from tutor.session import Progress as ProgressEvent
 
 if TYPE_CHECKING:
     from tutor.tui.widgets.session_panel import SessionPanel
     from tutor.tui.widgets.step_view import StepView
+
+OUTPUT_LINES = 2000
+"""The step view keeps a run's last lines of output."""
 
 OUTPUT_PER_REDRAW = 20_000
 """At most this many characters of output reach the screen per redraw: code that prints
@@ -26,34 +30,44 @@ faster is shown by its latest output (the step's result keeps more)."""
 
 @dataclass
 class OutputTail:
-    """The output that arrived since the last redraw, trimmed to its last characters."""
+    """The output that arrived since the last redraw, in order, its stream text trimmed to
+    the last ``OUTPUT_PER_REDRAW`` characters (results and displays are always kept)."""
 
-    chunks: deque[tuple[str, str]] = field(default_factory=deque)
-    """(text, stream) in order."""
+    events: deque[Event] = field(default_factory=deque)
     size: int = 0
     skipped: int = 0
 
-    def add(self, text: str, stream: str) -> None:
-        self.chunks.append((text, stream))
-        self.size += len(text)
+    def add(self, event: Event) -> None:
+        self.events.append(event)
+        if not isinstance(event, Output):
+            return
+        self.size += len(event.text)
         while self.size > OUTPUT_PER_REDRAW:
-            oldest, oldest_stream = self.chunks.popleft()
-            cut = min(len(oldest), self.size - OUTPUT_PER_REDRAW)
-            if cut < len(oldest):
-                self.chunks.appendleft((oldest[cut:], oldest_stream))
+            oldest = next(e for e in self.events if isinstance(e, Output))
+            cut = min(len(oldest.text), self.size - OUTPUT_PER_REDRAW)
+            index = self.events.index(oldest)
+            if cut < len(oldest.text):
+                self.events[index] = Output(oldest.stream, oldest.text[cut:])
+            else:
+                del self.events[index]
             self.size -= cut
             self.skipped += cut
 
-    def take(self) -> tuple[int, list[tuple[str, str]]]:
-        """How much was skipped, and the chunks with neighbours of one stream joined."""
-        merged: list[tuple[str, str]] = []
-        for text, stream in self.chunks:
-            if merged and merged[-1][1] == stream:
-                merged[-1] = (merged[-1][0] + text, stream)
+    def take(self) -> tuple[int, list[Event]]:
+        """How much was skipped, and the events with neighbours of one stream joined."""
+        merged: list[Event] = []
+        for event in self.events:
+            last = merged[-1] if merged else None
+            if (
+                isinstance(event, Output)
+                and isinstance(last, Output)
+                and last.stream == event.stream
+            ):
+                merged[-1] = Output(event.stream, last.text + event.text)
             else:
-                merged.append((text, stream))
+                merged.append(event)
         skipped = self.skipped
-        self.chunks.clear()
+        self.events.clear()
         self.size = self.skipped = 0
         return skipped, merged
 
@@ -64,6 +78,10 @@ class LiveRun:
 
     rows: list[dict[str, float]] = field(default_factory=list)
     output: OutputTail = field(default_factory=OutputTail)
+    transcript: Transcript = field(default_factory=lambda: Transcript(keep_lines=OUTPUT_LINES))
+    """The step's output as a notebook shows it, its last lines."""
+    drawn: tuple[int, int] = (0, 0)
+    """(revision, lines finished) of the transcript as last drawn."""
     rows_changed: bool = False
     progress: tuple[int, int | None] | None = None
     plot: PlotSpec | None = None
@@ -75,9 +93,9 @@ class LiveRun:
     learner can switch to another tab while the loop goes on)."""
 
     def add(self, event: Event, *, replay: bool = False) -> None:
-        if isinstance(event, Output):
+        if isinstance(event, Output | Display | Result | ClearOutput):
             if not replay:  # a replay's output was seen when the step first ran
-                self.output.add(event.text, event.stream)
+                self.output.add(event)
         elif isinstance(event, Metrics):
             del self.rows[event.start :]
             self.rows.extend(event.rows)
@@ -92,16 +110,11 @@ class LiveRun:
             self.plot = event.spec
             self.plot_wants_tab = self.plot_wants_tab or not replay
 
-    def draw(self, view: StepView, panel: SessionPanel) -> None:
-        """Show what arrived since the last draw: output, progress, plot, loss table and curves."""
+    def draw(self, view: StepView, panel: SessionPanel, *, final: bool = False) -> None:
+        """Show what arrived since the last draw: output, progress, plot, loss table and
+        curves.  ``final``: the run is over, and its unfinished line with it."""
         view.keep_following()
-        skipped, chunks = self.output.take()
-        if skipped:
-            view.write_notice(
-                f"… {skipped:,} characters of output skipped: printed faster than a screen can show"
-            )
-        for text, stream in chunks:
-            view.write_output(text, stream)
+        self._draw_output(view, final)
         if self.progress is not None:
             panel.show_progress(*self.progress)
             self.progress = None
@@ -118,3 +131,23 @@ class LiveRun:
             if not self.announced:
                 self.announced = True
                 panel.show_tab("training")
+
+    def _draw_output(self, view: StepView, final: bool) -> None:
+        skipped, events = self.output.take()
+        if skipped:
+            view.write_notice(
+                f"… {skipped:,} characters of output skipped: printed faster than a screen can show"
+            )
+        transcript = self.transcript
+        for event in events:
+            transcript.add(event)
+        if final:
+            transcript.end_line()
+        revision, finished = self.drawn
+        if transcript.revision != revision:
+            view.rewrite_output(transcript.lines)
+        elif transcript.finished > finished:
+            new = min(transcript.finished - finished, len(transcript.lines))
+            view.write_lines(list(transcript.lines)[-new:] if new else [])
+        view.show_current_line(transcript.current_line, transcript.stream)
+        self.drawn = (transcript.revision, transcript.finished)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.markdown import Markdown
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Collapsible, RichLog, Static, TextArea
 
 from tutor.lessons import BlockKind, Lesson
+from tutor.output import Line
 from tutor.runner import StepResult, StepStatus
 
 MAX_OUTPUT_LINES = 2000
+
+STYLES = {"stderr": "red", "notice": "dim italic"}
+"""How output of each kind is drawn; what the code printed keeps its own colours."""
 
 
 def _syntax(code: str) -> Syntax:
@@ -44,7 +50,9 @@ class StepView(VerticalScroll):
     }
     StepView #hint { margin-top: 1; padding: 0 1; border-left: thick $warning; }
     StepView #result { margin-top: 1; }
-    StepView #output { height: auto; max-height: 30; margin-top: 1; border: round $primary 40%; }
+    StepView #output-box { height: auto; margin-top: 1; border: round $primary 40%; }
+    StepView #output { height: auto; max-height: 28; }
+    StepView #output-line { height: auto; }
     StepView .hidden { display: none; }
     """
 
@@ -64,8 +72,11 @@ class StepView(VerticalScroll):
         with Collapsible(title="Checks", collapsed=True, id="checks"):
             yield Static(id="checks-code", classes="code")
         yield Static(id="solution", classes="hidden")
-        # As in a notebook: what the code printed, then the verdict and the hint.
-        yield RichLog(id="output", max_lines=MAX_OUTPUT_LINES, wrap=True, classes="hidden")
+        # As in a notebook: what the code printed, then the verdict and the hint.  The
+        # line being written (which a \r may still rewrite) shows under the finished ones.
+        with Vertical(id="output-box", classes="hidden"):
+            yield RichLog(id="output", max_lines=MAX_OUTPUT_LINES, wrap=True)
+            yield Static(id="output-line", classes="hidden")
         yield Static(id="result")
         yield Static(id="hint", classes="hidden")
 
@@ -119,9 +130,9 @@ class StepView(VerticalScroll):
         return self.query_one("#exercise", TextArea)
 
     def clear_output(self) -> None:
-        output = self.query_one("#output", RichLog)
-        output.clear()
-        output.set_class(True, "hidden")
+        self.query_one("#output", RichLog).clear()
+        self.query_one("#output-line", Static).set_class(True, "hidden")
+        self.query_one("#output-box").set_class(True, "hidden")
 
     def follow_run(self) -> None:
         """Keep the end in view while a run adds output and its verdict, until the
@@ -178,13 +189,39 @@ class StepView(VerticalScroll):
         self._stop_following()
 
     def write_output(self, text: str, stream: str = "stdout") -> None:
-        output = self.query_one("#output", RichLog)
-        output.set_class(False, "hidden")
-        style = {"stderr": "red", "notice": "dim italic"}.get(stream, "")
-        # The log may not be laid out yet (it was hidden): wrap to the step's width, less
-        # the log's border and room for a scrollbar, not RichLog's guess of 78 columns.
-        width = max(self.scrollable_content_region.width - 4, 20)
-        output.write(Text.from_ansi(text.rstrip("\n"), style=style), width=width)
+        """Text of tutor's own (a traceback, a notice) after the output so far."""
+        self._log().write(
+            Text.from_ansi(text.rstrip("\n"), style=STYLES.get(stream, "")),
+            width=self._wrap_width(),
+        )
+
+    def write_lines(self, lines: Iterable[Line]) -> None:
+        """Finished lines of the run's output, after those shown."""
+        log, width = self._log(), self._wrap_width()
+        for line in lines:
+            log.write(Text.from_ansi(line.text, style=STYLES.get(line.kind, "")), width=width)
+
+    def rewrite_output(self, lines: Iterable[Line]) -> None:
+        """Output shown earlier changed (a clear, a display updated): all of it again."""
+        self._log().clear()
+        self.write_lines(lines)
+
+    def show_current_line(self, text: str, stream: str) -> None:
+        """The line being written, as it shows now; none once it is finished."""
+        current = self.query_one("#output-line", Static)
+        current.set_class(not text, "hidden")
+        if text:
+            self.query_one("#output-box").set_class(False, "hidden")
+            current.update(Text.from_ansi(text, style=STYLES.get(stream, "")))
+
+    def _log(self) -> RichLog:
+        self.query_one("#output-box").set_class(False, "hidden")
+        return self.query_one("#output", RichLog)
+
+    def _wrap_width(self) -> int:
+        """The log may not be laid out yet (it was hidden): wrap to the step's width, less
+        the box's border and room for a scrollbar, not RichLog's guess of 78 columns."""
+        return max(self.scrollable_content_region.width - 4, 20)
 
     def write_notice(self, text: str) -> None:
         """A line of tutor's own in the output, set apart from what the code printed."""
