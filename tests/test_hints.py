@@ -47,6 +47,19 @@ def test_real_messages() -> None:
     assert hint_for("", "") is None
 
 
+def test_a_missing_package_says_how_to_install_it_where_the_session_runs() -> None:
+    hint = hint_for("ModuleNotFoundError", "No module named 'sklearn.model_selection'")
+    assert hint is not None
+    assert "`sklearn` is not installed" in hint
+    assert "`%pip install scikit-learn`" in hint and "matplotlib" not in hint
+    plotting = hint_for("ModuleNotFoundError", "No module named 'seaborn'")
+    assert plotting is not None
+    assert "`%pip install seaborn`" in plotting
+    assert "matplotlib" in plotting and "plot_predictions" in plotting
+    assert hint_for("ModuleNotFoundError", "something else entirely") is None
+    assert hint_for("ImportError", "No module named 'seaborn'") is None
+
+
 def test_mistakes_are_distinct() -> None:
     keys = [(m.error_type, m.prefix) for m in MISTAKES]
     assert len(keys) == len(set(keys))

@@ -8,6 +8,7 @@ own hint.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -120,10 +121,48 @@ MISTAKES: tuple[Mistake, ...] = (
 )
 
 
+PLOTTING_PACKAGES = frozenset({"seaborn", "plotly", "bokeh", "altair", "plotnine", "pygal"})
+"""Plotting libraries a learner may reach for; tutor draws matplotlib's figures instead."""
+
+PACKAGE_OF_MODULE = {
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "cv2": "opencv-python",
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+}
+"""Modules whose package on the package index has another name."""
+
+_MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
+
+
 def hint_for(error_type: str, message: str) -> str | None:
     """The hint for an error, if it is one of the known mistakes."""
     short_type = error_type.rsplit(".", 1)[-1]
+    if short_type == "ModuleNotFoundError":
+        return missing_module_hint(message)
     for mistake in MISTAKES:
         if short_type == mistake.error_type and message.startswith(mistake.prefix):
             return mistake.hint
     return None
+
+
+def missing_module_hint(message: str) -> str | None:
+    """For ``No module named 'x'``: how to install x where the session can import it."""
+    match = _MISSING_MODULE.match(message)
+    if match is None:
+        return None
+    module = match[1].split(".")[0]
+    package = PACKAGE_OF_MODULE.get(module, module)
+    hint = (
+        f"`{module}` is not installed in the Python that runs tutor's session. "
+        f"`%pip install {package}` (in a step or the console) installs it there, as in a "
+        f"notebook; then run the step again."
+    )
+    if module in PLOTTING_PACKAGES:
+        hint += (
+            " For plots you need nothing more: tutor draws matplotlib's figures "
+            "(`import matplotlib.pyplot as plt`) in the Plot tab, and has its own "
+            "`plot(...)` and `plot_predictions(...)`."
+        )
+    return hint
