@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,8 +222,7 @@ class _ConsoleView:
             self.console.print(Padding(failure_panel(event.lesson, result), (0, 0, 0, 4)))
         elif not self.quiet and not event.replay:
             if self.verbose and result.output.strip():
-                output = Text.from_ansi(result.output.rstrip())
-                self.console.print(Padding(output, (0, 0, 0, 4), expand=False))
+                self.console.print(Text.from_ansi(textwrap.indent(result.output.rstrip(), "    ")))
             if result.history:
                 self.console.print(Padding(metrics_table(result.history), (0, 0, 0, 4)))
             width = max(40, min(self.console.width - 6, 100))
