@@ -620,3 +620,44 @@ async def test_a_rewritten_line_and_a_result_show_as_in_a_notebook(tmp_path: Pat
         await until(pilot, lambda: "Out[1]: 42" in output_text(app), seconds=5)
         assert output_text(app).splitlines() == ["Epoch 30/30", "loss 0.1", "Out[1]: 42"]
         assert line.has_class("hidden"), "the run ended its line"
+
+
+async def test_replays_say_what_they_leave_out_and_run_nothing_silently(make_app) -> None:
+    session = basics_session()
+    session.replies["kept = torch.arange"] = Reply(error=("RuntimeError", "broken on purpose"))
+    app = make_app(session=session)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n", "enter")  # replays step 1, which fails: step 2 does not run
+        await ready(pilot, app)
+        assert "Replaying basics step 1 failed" in status_text(app)
+        assert app.runner.quarantined == {("basics", 0)}
+        await pilot.press("R")
+        await until(pilot, lambda: "Up to date but for" in status_text(app) and not app.running)
+        assert "basics step 1 (Make a tensor)" in status_text(app)
+        assert "up to date." not in status_text(app)
+        await pilot.press("enter")
+        await ready(pilot, app)
+        assert "Left out basics step 1 (Make a tensor)" in output_text(app)
+
+
+async def test_an_exercise_replayed_with_its_solution_is_not_marked_solved(
+    tmp_path: Path,
+) -> None:
+    lesson = lesson_text(
+        "Practice",
+        lesson_step("Solve it", exercise="answer = None  # TODO", solution="answer = 42"),
+        lesson_step("Use it", "print(answer)"),
+        lesson_id="practice",
+    )
+    lessons = course(tmp_path / "lessons", {"01_practice.md": lesson})
+    store = ProgressStore(tmp_path / "progress.json")
+    session = ScriptedSession()
+    app = TutorApp(lessons, session=session, store=store)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n", "enter")
+        await ready(pilot, app)
+        assert session.ran == ["answer = 42", "print(answer)"], "replayed with the solution"
+        assert app.progress.completed == {"practice": [1]}, "the exercise is still to do"
+    assert store.load().completed == {"practice": [1]}

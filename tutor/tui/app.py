@@ -219,9 +219,20 @@ class TutorApp(App[None]):
         solved = self.progress.solved_code()
         if replay_only:
             if await self._consume(self.runner.replay_to(lesson, index, solved=solved)):
-                view.show_status("The session is up to date. Press enter to run this step.")
+                left_out = self._left_out(lesson, index)
+                view.show_status(
+                    f"[$warning]Up to date but for what failed before, which replays leave "
+                    f"out: {left_out}.[/] Run it again there, or press a to run the lesson up "
+                    "to here."
+                    if left_out
+                    else "The session is up to date. Press enter to run this step."
+                )
                 await self._refresh_inspector()
             return
+        if not rerun_lesson and (left_out := self._left_out(lesson, index)):
+            view.write_notice(
+                f"Left out {left_out}, which failed before: this step may miss what it makes."
+            )
         view.show_status("Running…")
         await self._consume(
             self.runner.run_to(
@@ -233,6 +244,19 @@ class TutorApp(App[None]):
             )
         )
         await self._refresh_inspector()
+
+    def _left_out(self, lesson: Lesson, index: int) -> str:
+        """The earlier steps a replay leaves out (quarantined) and the session lacks, named."""
+        missing = self.runner.missing_before(lesson, index, include_quarantined=True)
+        quarantined = self.runner.quarantined
+        names = [
+            f"{other.id} step {i + 1} ({other.steps[i].title})"
+            for other, i in missing
+            if (other.id, i) in quarantined
+        ]
+        if len(names) > 3:
+            names = [*names[:2], f"{len(names) - 2} more steps"]
+        return ", ".join(names)
 
     async def _consume(self, events: AsyncIterator[RunnerEvent]) -> bool:
         """Show runner events; False if a step failed."""
@@ -262,7 +286,14 @@ class TutorApp(App[None]):
     async def _finished(self, event: StepFinished, view: StepView) -> bool:
         result = event.result
         self._redraw_live(final=True)
-        if result.status is StepStatus.PASSED:
+        step = event.lesson.steps[event.index]
+        # An exercise replayed with its reference solution was not solved by the learner.
+        by_the_learner = not (
+            event.replay
+            and step.is_exercise
+            and not self.progress.is_done(event.lesson.id, event.index)
+        )
+        if result.status is StepStatus.PASSED and by_the_learner:
             self.progress.mark_done(event.lesson.id, event.index)
             self._save()
             self.query_one(LessonList).show(self.lessons.lessons, self.progress, self.lesson_index)
