@@ -19,6 +19,9 @@ from typing import Final, Literal, TypedDict
 MIME_TYPE: Final = "application/vnd.tutor.event+json"
 """The display MIME type that carries tutor's live batches."""
 
+MATPLOTLIB_BACKEND: Final = "module://tutor.kernel.mpl_backend"
+"""The kernel's ``MPLBACKEND``: figures become plots on ``MIME_TYPE`` (see that module)."""
+
 RUN: Final = "run"
 METRICS: Final = "metrics"
 PLOTS: Final = "plots"
