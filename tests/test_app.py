@@ -451,6 +451,39 @@ async def test_line_plots_keep_only_the_points_their_width_can_show() -> None:
     assert drawn[1] == 2000, "scatter plots keep every point"
 
 
+async def test_each_series_is_drawn_as_its_kind_says() -> None:
+    from textual.app import App
+
+    from tutor.tui.widgets.plot_view import PlotView
+
+    class Host(App[None]):
+        def compose(self):
+            yield PlotView()
+
+    drawn: list[tuple[str, str]] = []
+    app = Host()
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = app.query_one(PlotView)
+        await pilot.pause()
+        for name in ("plot", "scatter", "bar"):
+            draw = getattr(view.plt, name)
+            setattr(
+                view.plt,
+                name,
+                lambda x, y, draw=draw, name=name, **kw: (
+                    drawn.append((name, kw["label"])),
+                    draw(x, y, **kw),
+                ),
+            )
+        series = [
+            SeriesSpec(label="Counts", x=[1, 2], y=[3, 4]),
+            SeriesSpec(label="Points", x=[1], y=[2], kind="scatter"),
+            SeriesSpec(label="Trend", x=[1, 2], y=[3, 4], kind="line"),
+        ]
+        view.show(PlotSpec(kind="bar", title="", xlabel="", ylabel="", series=series))
+    assert drawn == [("bar", "Counts"), ("scatter", "Points"), ("plot", "Trend")]
+
+
 async def test_the_live_redraw_is_harmless_once_the_screen_is_gone(make_app) -> None:
     """The 10 Hz redraw timer may tick once more while the app closes."""
     app = make_app(start_session=False)

@@ -292,6 +292,28 @@ def test_lesson_file_error_exits_2_and_good_lessons_run(
 
 
 @pytest.mark.kernel
+def test_matplotlib_plots_print_as_text(tmp_path: Path, write_lessons, lesson_md, step_md) -> None:
+    code = (
+        "import matplotlib.pyplot as plt\n"
+        "plt.scatter([0, 1, 2], [0, 1, 4], label='Training data')\n"
+        "plt.title('Matplotlib data')\n"
+        "plt.xlabel('Feature X')\n"
+        "plt.legend()"
+    )
+    lessons = write_lessons(
+        tmp_path / "lessons",
+        {"01_mpl.md": lesson_md("Plots", step_md("Scatter", code))},
+    )
+    run = tutor("--headless", "--lessons", lessons, cwd=tmp_path)
+    assert run.returncode == 0, run.text
+    assert "✓ 1. Scatter" in run.stdout
+    plot = run.stdout.split("✓ 1. Scatter", 1)[1]
+    for text in ("Matplotlib data", "Training data", "Feature X", "┌"):
+        assert text in plot
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.kernel
 def test_single_lesson_replays_what_it_requires(
     tmp_path: Path, write_lessons, lesson_md, step_md
 ) -> None:

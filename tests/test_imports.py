@@ -70,6 +70,30 @@ def test_the_kernel_package_is_cheap_to_import(tmp_path: Path) -> None:
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
+def test_outside_tutor_the_kernel_package_leaves_matplotlib_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook or a script that imports tutor's helpers keeps matplotlib's own backend."""
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    monkeypatch.delenv("TUTOR_KERNEL", raising=False)
+    probe = """
+        import json, os, sys
+        {first}
+        import matplotlib.pyplot as plt
+        plt.plot([0, 1])
+        print(json.dumps([plt.get_backend(), os.environ.get("MPLBACKEND"),
+                          "tutor.kernel.mpl_backend" in sys.modules]))
+        """
+    results = []
+    for first in ("", "from tutor.kernel import *"):
+        done = run_python(probe.format(first=first), tmp_path)
+        assert done.returncode == 0, done.stderr
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    plain, with_tutor = results
+    assert with_tutor == plain
+    assert plain[1:] == [None, False]
+
+
 @pytest.mark.kernel
 def test_headless_run_keeps_torch_in_the_kernel(
     tmp_path: Path, write_lessons, lesson_md, step_md

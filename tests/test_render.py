@@ -150,3 +150,21 @@ def test_plot_text_has_title_and_no_ansi() -> None:
     line_text = plot_text(line_spec)
     assert "Loss curves" in line_text
     assert not ANSI.search(line_text)
+
+
+def test_plot_text_draws_each_series_as_its_own_kind_says() -> None:
+    points = SeriesSpec(label="Data", x=[0.5, 1, 2], y=[1.5, 0, 1])  # off the line
+    fitted = SeriesSpec(label="Fit", x=[0, 2], y=[0, 2], kind="line")
+    text = plot_text(
+        PlotSpec(kind="scatter", title="", xlabel="", ylabel="", series=[points, fitted])
+    )
+    assert text.count("•") == 2 + 3  # the legend's two, and the points as points
+    assert text.count("+") > 2 + 10  # the legend's two, and the fit as a line of its marker
+
+
+def test_plot_text_draws_bars() -> None:
+    bars = SeriesSpec(label="Counts", x=[1, 2, 3], y=[5, 1, 3])
+    text = plot_text(PlotSpec(kind="bar", title="Histogram", xlabel="", ylabel="", series=[bars]))
+    assert "Histogram" in text and "Counts" in text
+    assert text.count("•") > 50  # filled bars, not three points
+    assert not ANSI.search(text)

@@ -90,3 +90,5 @@ def test_loss_curves_of_a_history_the_table_shows_stay_in_the_training_tab() -> 
     live.add(Metrics(0, [{"epoch": 0.0, "loss": 1.0}]))
     live.add(Plot(spec("line")))
     assert live.plot is None
+    live.add(Plot(spec("bar")))
+    assert live.plot is not None, "bars are never the history's loss curves"

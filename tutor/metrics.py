@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from tutor.protocol import PlotSpec, SeriesSpec
+from tutor.protocol import PlotKind, PlotSpec, SeriesSpec
 
 MAX_PLOT_POINTS = 2000
 """Series longer than this are thinned before drawing: a terminal shows no more,
@@ -21,6 +21,11 @@ def decimate(
         return xs, ys
     step = math.ceil(len(xs) / limit)
     return xs[::step], ys[::step]
+
+
+def series_kind(spec: PlotSpec, series: SeriesSpec) -> PlotKind:
+    """How one series of a plot is drawn: its own kind, else the plot's."""
+    return series.get("kind", spec["kind"])
 
 
 def best_loss_column(rows: Sequence[Mapping[str, float]]) -> str | None:

@@ -19,6 +19,9 @@ from typing import Final, Literal, TypedDict
 MIME_TYPE: Final = "application/vnd.tutor.event+json"
 """The display MIME type that carries tutor's live batches."""
 
+MATPLOTLIB_BACKEND: Final = "module://tutor.kernel.mpl_backend"
+"""The kernel's ``MPLBACKEND``: figures become plots on ``MIME_TYPE`` (see that module)."""
+
 RUN: Final = "run"
 METRICS: Final = "metrics"
 PLOTS: Final = "plots"
@@ -54,14 +57,24 @@ class ProgressPayload(TypedDict):
     description: str
 
 
-class SeriesSpec(TypedDict):
+PlotKind = Literal["scatter", "line", "bar"]
+"""How a series is drawn: points, a line through them, or a bar at each x."""
+
+
+class _SeriesFields(TypedDict):
     label: str
     x: list[float]
     y: list[float]
 
 
+class SeriesSpec(_SeriesFields, total=False):
+    kind: PlotKind
+    """Only where this series is drawn otherwise than its plot's ``kind`` says."""
+
+
 class _PlotFields(TypedDict):
-    kind: Literal["scatter", "line"]
+    kind: PlotKind
+    """How the series are drawn, unless a series says otherwise."""
     title: str
     xlabel: str
     ylabel: str

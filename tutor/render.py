@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from tutor.metrics import best_index
+from tutor.metrics import best_index, series_kind
 from tutor.protocol import PlotSpec
 
 TEXT_MARKERS = ("•", "+", "x", "*")
@@ -100,10 +100,15 @@ def plot_text(spec: PlotSpec, width: int = 70, height: int = 18) -> str:
     plotext.clear_figure()
     plotext.plotsize(width, height)
     plotext.theme("clear")
-    draw = plotext.scatter if spec["kind"] == "scatter" else plotext.plot
     markers = TEXT_MARKERS * len(spec["series"])
     for series, marker in zip(spec["series"], markers, strict=False):
-        draw(series["x"], series["y"], label=series["label"], marker=marker)
+        xs, ys, label = series["x"], series["y"], series["label"]
+        kind = series_kind(spec, series)
+        if kind == "bar":  # numbered ticks, as for the other kinds, not one per bar
+            plotext.bar(xs, ys, label=label, marker=marker, reset_ticks=False)
+        else:
+            draw = plotext.plot if kind == "line" else plotext.scatter
+            draw(xs, ys, label=label, marker=marker)
     plotext.title(spec["title"])
     plotext.xlabel(spec["xlabel"])
     plotext.ylabel(spec["ylabel"])

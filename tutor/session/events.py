@@ -81,7 +81,7 @@ class History:
 
 @dataclass(frozen=True)
 class Plot:
-    """Structured plot data: ``kind`` (scatter|line), title, axis labels, series."""
+    """Structured plot data: ``kind`` (scatter|line|bar), title, axis labels, series."""
 
     spec: PlotSpec
 

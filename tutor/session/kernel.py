@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 
 from tutor.protocol import (
+    MATPLOTLIB_BACKEND,
     METRICS,
     MIME_TYPE,
     PLOTS,
@@ -179,6 +180,8 @@ class KernelSession:
             "TUTOR_DEVICE": self.device,
             # A private IPython profile: the user's startup files and history stay out.
             "IPYTHONDIR": str(self._dir / "ipython"),
+            # Figures become tutor's plots; ipykernel's inline backend applies only when unset.
+            "MPLBACKEND": MATPLOTLIB_BACKEND,
         }
         env.pop("PYTHONSTARTUP", None)
         self._km = km

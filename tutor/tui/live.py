@@ -105,7 +105,7 @@ class LiveRun:
             self.rows_changed = True
         elif isinstance(event, ProgressEvent):
             self.progress = (event.done, event.total)
-        elif isinstance(event, Plot) and (event.spec["kind"] == "scatter" or not self.rows):
+        elif isinstance(event, Plot) and (event.spec["kind"] != "line" or not self.rows):
             # Loss curves drawn from a history the Training tab already shows stay there.
             self.plot = event.spec
             self.plot_wants_tab = self.plot_wants_tab or not replay

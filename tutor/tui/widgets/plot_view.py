@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
-from tutor.metrics import decimate, loss_curves_spec
+from tutor.metrics import decimate, loss_curves_spec, series_kind
 from tutor.protocol import PlotSpec, Row
 
 LINE_POINTS_PER_COLUMN = 4
@@ -23,18 +23,16 @@ class PlotView(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        line = spec["kind"] == "line"
-        draw = plt.plot if line else plt.scatter
         for series in spec["series"]:
             xs, ys = series["x"], series["y"]  # at most MAX_PLOT_POINTS, from the session
-            if line:  # plotext draws every segment: keep what the width can show
+            kind = series_kind(spec, series)
+            if kind == "line":  # plotext draws every segment: keep what the width can show
                 xs, ys = decimate(xs, ys, limit=LINE_POINTS_PER_COLUMN * max(self.size.width, 40))
-            draw(
-                xs,
-                ys,
-                label=series["label"],
-                marker="braille" if line else "dot",
-            )
+                plt.plot(xs, ys, label=series["label"], marker="braille")
+            elif kind == "bar":
+                plt.bar(xs, ys, label=series["label"], reset_ticks=False)
+            else:
+                plt.scatter(xs, ys, label=series["label"], marker="dot")
         plt.title(spec["title"])
         plt.xlabel(spec["xlabel"])
         plt.ylabel(spec["ylabel"])
