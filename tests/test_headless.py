@@ -236,7 +236,7 @@ def test_results_and_rewritten_lines_show_as_in_a_notebook(
             "kind": "line",
             "x_label": "",
             "y_label": "",
-            "series": [{"label": "loss", "points": [[0.0, 0.5], [1.0, 0.25]]}],
+            "series": [{"label": "loss", "kind": "line", "points": [[0.0, 0.5], [1.0, 0.25]]}],
         }
     ]
     quiet = tutor("--headless", "--lessons", lessons, cwd=tmp_path)

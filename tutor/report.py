@@ -12,6 +12,7 @@ from typing import Any
 
 from tutor import __version__
 from tutor.lessons import LessonError
+from tutor.metrics import series_kind
 from tutor.output import strip_ansi
 from tutor.protocol import PlotSpec
 from tutor.runner import LessonResult, StepStatus
@@ -82,6 +83,7 @@ def plot_json(spec: PlotSpec) -> dict[str, Any]:
         "series": [
             {
                 "label": series["label"],
+                "kind": series_kind(spec, series),
                 "points": [[x, y] for x, y in zip(series["x"], series["y"], strict=True)],
             }
             for series in spec["series"]
