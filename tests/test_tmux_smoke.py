@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.builders import BASICS, EXERCISE, course
+from tests.builders import BASICS, EXERCISE, course, lesson_step, lesson_text
 from tests.processes import kernel_pids, start_in_tmux, tmux, wait_for
 
 pytestmark = [
@@ -92,5 +92,47 @@ def test_no_color_draws_in_greys_only(tmp_path: Path) -> None:
         assert found, "expected the screen to carry SGR colours at all"
         hues = {c for c in found if not is_grey(c)}
         assert not hues, f"colours under NO_COLOR: {sorted(hues)}"
+    finally:
+        tmux("kill-session", "-t", name)
+
+
+NOTEBOOK = lesson_text(
+    "Notebook",
+    lesson_step("Look", "values = [3, 1, 2]\nvalues[:2], len(values)"),
+    lesson_step(
+        "Count",
+        "import time\nfor epoch in range(1, 31):\n"
+        "    print(f'\\rEpoch {epoch}/30', end='')\n    time.sleep(0.02)\nprint()",
+    ),
+    lesson_step(
+        "Draw",
+        "import matplotlib.pyplot as plt\n"
+        "plt.plot([0, 1, 2], [3, 1, 2], label='loss')\n"
+        "plt.title('From matplotlib')\nplt.legend()",
+    ),
+    lesson_id="notebook",
+)
+
+
+def test_results_rewritten_lines_and_figures_show_as_in_a_notebook(tmp_path: Path) -> None:
+    course(tmp_path / "lessons", {"01_notebook.md": NOTEBOOK})
+    name = "tutor-notebook"
+    start_in_tmux(name, tmp_path)
+    try:
+        wait_for(name, "● idle")
+        tmux("send-keys", "-t", name, "Enter")
+        wait_for(name, "Out[1]: ([3, 1], 3)")
+        tmux("send-keys", "-t", name, "n")
+        wait_for(name, "Step 2/3")
+        tmux("send-keys", "-t", name, "Enter")
+        shown = wait_for(name, "passed")
+        assert "Epoch 30/30" in shown and "Epoch 29/30" not in shown, shown
+        tmux("send-keys", "-t", name, "n")
+        wait_for(name, "Step 3/3")
+        tmux("send-keys", "-t", name, "Enter")
+        shown = wait_for(name, "From matplotlib")
+        assert "loss" in shown
+        tmux("send-keys", "-t", name, "C-q")
+        wait_for(name, "TUTOR-EXITED 0")
     finally:
         tmux("kill-session", "-t", name)
