@@ -304,13 +304,30 @@ def test_matplotlib_plots_print_as_text(tmp_path: Path, write_lessons, lesson_md
         tmp_path / "lessons",
         {"01_mpl.md": lesson_md("Plots", step_md("Scatter", code))},
     )
-    run = tutor("--headless", "--lessons", lessons, cwd=tmp_path)
+    report = tmp_path / "report.json"
+    run = tutor("--headless", "--lessons", lessons, "--report-json", report, cwd=tmp_path)
     assert run.returncode == 0, run.text
     assert "✓ 1. Scatter" in run.stdout
     plot = run.stdout.split("✓ 1. Scatter", 1)[1]
     for text in ("Matplotlib data", "Training data", "Feature X", "┌"):
         assert text in plot
     assert "Traceback" not in run.stderr
+    [step] = json.loads(report.read_text())["lessons"][0]["steps"]
+    assert step["plots"] == [
+        {
+            "title": "Matplotlib data",
+            "kind": "scatter",
+            "x_label": "Feature X",
+            "y_label": "",
+            "series": [
+                {
+                    "label": "Training data",
+                    "kind": "scatter",
+                    "points": [[0.0, 0.0], [1.0, 1.0], [2.0, 4.0]],
+                }
+            ],
+        }
+    ]
 
 
 @pytest.mark.kernel
