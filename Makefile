@@ -65,6 +65,7 @@ lint: install-test
 bench: install-test
 	$(BIN)/python tests/benchmarks/bench_engine.py
 	$(BIN)/python tests/benchmarks/bench_app.py
+	$(BIN)/python tests/benchmarks/bench_console.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

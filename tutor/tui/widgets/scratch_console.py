@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from rich.console import RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
@@ -26,6 +25,12 @@ KEPT_LINES = 2000
 
 STYLES = {"stderr": "red", "notice": "dim italic", "hint": "yellow"}
 """How output of each kind is drawn; what the code printed keeps its own colours."""
+
+
+def _text(text: str, kind: str) -> Text:
+    """A line as drawn: its own colours kept (parsing them only where there are any)."""
+    style = STYLES.get(kind, "")
+    return Text.from_ansi(text, style=style) if "\x1b" in text else Text(text, style=style)
 
 
 class ScratchConsole(Vertical):
@@ -47,9 +52,11 @@ class ScratchConsole(Vertical):
         super().__init__(id=id)
         self.border_title = "Console"
         self.border_subtitle = "esc: back to the step"
-        self._before: deque[RenderableType] = deque(maxlen=KEPT_LINES)
+        self._before: deque[Text] = deque(maxlen=KEPT_LINES)
         """What earlier commands showed (a display update redraws the latest command's)."""
-        self._cell: deque[RenderableType] = deque(maxlen=KEPT_LINES)
+        self._cell: deque[Text] = deque(maxlen=KEPT_LINES)
+        self._echo: list[Text] = []
+        """The latest command, as it shows above its output."""
 
     def compose(self) -> ComposeResult:
         yield RichLog(id="console-log", max_lines=KEPT_LINES, wrap=True)
@@ -60,10 +67,15 @@ class ScratchConsole(Vertical):
     def input(self) -> ConsoleInput:
         return self.query_one(ConsoleInput)
 
-    def _write(self, renderable: RenderableType) -> None:
-        self._cell.append(renderable)
+    def _write(self, *renderables: Text) -> None:
+        """Add lines to the transcript, as one write: a loop printing thousands of lines
+        a second sends that many per redraw."""
+        if not renderables:
+            return
+        self._cell.extend(renderables)
         log = self.query_one(RichLog)
-        log.write(renderable, width=max(log.scrollable_content_region.width, 20))
+        joined = Text("\n").join(renderables) if len(renderables) > 1 else renderables[0]
+        log.write(joined, width=max(log.scrollable_content_region.width, 20))
 
     def begin(self, code: str) -> None:
         """A command starts: it shows, as typed, above what it prints."""
@@ -71,35 +83,36 @@ class ScratchConsole(Vertical):
         self._cell.clear()
         code = code.rstrip()
         syntax = Syntax(code, "python", theme="ansi_dark", background_color="default")
-        for number, line in enumerate(syntax.highlight(code).split("\n")):
-            self._write(Text.assemble(Text("... " if number else ">>> ", style="bold"), line))
+        self._echo = [
+            Text.assemble(Text("... " if number else ">>> ", style="bold"), line)
+            for number, line in enumerate(syntax.highlight(code).split("\n"))
+        ]
+        self._write(*self._echo)
 
     def write_notice(self, text: str, kind: str = "notice") -> None:
         """A line of tutor's own (a traceback, a hint, a notice)."""
-        self._write(Text.from_ansi(text.rstrip("\n"), style=STYLES.get(kind, "")))
+        self._write(_text(text.rstrip("\n"), kind))
 
     # The step view's drawing methods, which ``LiveRun`` calls.
     def keep_following(self) -> None:
         """The transcript always shows its end (RichLog scrolls as it grows)."""
 
     def write_lines(self, lines: Iterable[Line]) -> None:
-        for line in lines:
-            self._write(Text.from_ansi(line.text, style=STYLES.get(line.kind, "")))
+        self._write(*(_text(line.text, line.kind) for line in lines))
 
     def rewrite_output(self, lines: Iterable[Line]) -> None:
         """The command's output changed (a clear, a display updated): its lines again."""
-        echo = self._cell[0] if self._cell else None
         log = self.query_one(RichLog)
         log.clear()
         self._cell.clear()
-        for renderable in self._before:
-            log.write(renderable, width=max(log.scrollable_content_region.width, 20))
-        if echo is not None:
-            self._write(echo)
+        if self._before:
+            width = max(log.scrollable_content_region.width, 20)
+            log.write(Text("\n").join(self._before), width=width)
+        self._write(*self._echo)
         self.write_lines(lines)
 
     def show_current_line(self, text: str, stream: str) -> None:
         current = self.query_one("#console-line", Static)
         current.set_class(not text, "hidden")
         if text:
-            current.update(Text.from_ansi(text, style=STYLES.get(stream, "")))
+            current.update(_text(text, stream))
