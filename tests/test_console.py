@@ -410,6 +410,8 @@ async def test_the_console_in_a_real_session(
         await until(pilot, lambda: "Out[" in console_text(app), seconds=10)
         assert "sum is 15.0" in console_text(app)
         assert "]: torch.Size([6])" in console_text(app)
+        # Its first look at a tensor's attributes takes jedi a while on a loaded machine.
+        await app.session.complete("kept.resh", 9, timeout=30)
         await type_in_console(pilot, app, "kept.resh")
         await pilot.press("tab")
         entry = console_input(app)

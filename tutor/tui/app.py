@@ -584,9 +584,10 @@ class TutorApp(App[None]):
         self.push_screen(DocstringScreen(CodeEditor.name_at(code, offset), text))
 
     def _cannot_ask(self, problem: SessionError, what: str) -> None:
-        if isinstance(problem, SessionBusy):
-            busy = self._busy_with() or "running code"
+        if isinstance(problem, SessionBusy) and (busy := self._busy_with()):
             self.notify(f"The session is busy {busy}; {what} is back when it ends.", timeout=3)
+        elif isinstance(problem, SessionBusy):  # nothing of the app's runs: only slow
+            self.notify(f"The session was slow to answer; press again for {what}.", timeout=3)
         else:
             self.notify(f"No {what}: {problem}", severity="warning", timeout=5)
 
