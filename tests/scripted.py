@@ -3,19 +3,24 @@
 Each run looks up the first ``Reply`` whose key occurs in the code it is given
 (code that matches none passes silently), then behaves as a kernel would:
 it yields the reply's events, raises its error, hangs until interrupted (or,
-ignoring interrupts, until its time limit kills the session), or dies.
+ignoring interrupts, until its time limit kills the session), or dies.  It
+completes the names in ``words`` and explains those in ``docs``, and, as a
+kernel's serial shell channel does, answers neither while code runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 from tutor.protocol import DeviceReport, Inspection, TensorSummary
 from tutor.session import (
+    Completion,
+    CompletionItem,
     Error,
     Event,
     Finished,
@@ -26,6 +31,7 @@ from tutor.session import (
     Progress,
     RunStatus,
     SessionBusy,
+    SessionError,
 )
 
 
@@ -65,6 +71,12 @@ class ScriptedSession:
     starts: int = 0
     """How many times a fresh namespace was started (``start`` and ``restart``)."""
     interrupts: int = 0
+    words: dict[str, str] = field(default_factory=dict)
+    """Names it completes, with their kinds: ``{"torch.arange": "function"}``."""
+    docs: dict[str, str] = field(default_factory=dict)
+    """What asking for help on a name shows, by name."""
+    asked: list[tuple[str, str, int]] = field(default_factory=list)
+    """Every completion and help request: ("complete" or "inspect", code, cursor_pos)."""
     _listeners: list[Callable[[KernelState], None]] = field(default_factory=list)
     _interrupted: asyncio.Event | None = None
 
@@ -115,6 +127,25 @@ class ScriptedSession:
 
     async def describe(self) -> DeviceReport:
         return self.device
+
+    def _answering(self, kind: str, code: str, cursor_pos: int) -> str:
+        """The dotted name that ends at ``cursor_pos``; raises as a kernel does when busy."""
+        if self.state is KernelState.BUSY:
+            raise SessionBusy("the session is busy running code")
+        if self.state is not KernelState.IDLE:
+            raise SessionError(f"the Python session is {self.state.value}")
+        self.asked.append((kind, code, cursor_pos))
+        return re.search(r"[\w.]*$", code[:cursor_pos]).group()  # type: ignore[union-attr]
+
+    async def complete(self, code: str, cursor_pos: int, *, timeout: float = 0.5) -> Completion:
+        name = self._answering("complete", code, cursor_pos)
+        matches = [CompletionItem(w, kind) for w, kind in self.words.items() if w.startswith(name)]
+        return Completion(cursor_pos - len(name), cursor_pos, tuple(matches) if name else ())
+
+    async def inspect_code(self, code: str, cursor_pos: int, *, timeout: float = 0.5) -> str:
+        name = self._answering("inspect", code, cursor_pos)
+        name += re.match(r"\w*", code[cursor_pos:]).group()  # type: ignore[union-attr]
+        return self.docs.get(name, "")
 
     def reply_for(self, code: str) -> Reply:
         return next((reply for key, reply in self.replies.items() if key in code), Reply())

@@ -88,6 +88,9 @@ def test_saved_progress_loads_back(path: Path) -> None:
         ),
         pytest.param({**SAVED, "exercise_code": {"a:0": 42}}, "bad exercise code", id="code"),
         pytest.param(
+            {**SAVED, "version": 2, "console_history": "x = 1"}, "bad console history", id="history"
+        ),
+        pytest.param(
             {**SAVED, "version": 0}, "format version 0, which no tutor wrote", id="version-0"
         ),
     ],
@@ -458,3 +461,50 @@ def test_a_failed_save_keeps_the_old_file_and_says_so(path: Path, monkeypatch) -
     assert "Input/output error" in store.warning and str(path) in store.warning
     assert on_disk(path) == SAVED
     assert sorted(p.name for p in path.parent.iterdir()) == ["progress.json", "progress.json.lock"]
+
+
+# -- the console's history (format version 2) -----------------------------------------
+
+
+def test_a_version_1_file_gains_an_empty_console_history(path: Path) -> None:
+    write(path, SAVED)
+    store = ProgressStore(path)
+    progress = store.load()
+    assert store.warning == ""
+    assert progress == Progress("basics", 2, {"basics": [0, 1]}, {"practice:0": "answer = 6 * 7"})
+    assert progress.console_history == []
+    progress.remember_command("x.shape")
+    assert store.save(progress)
+    saved = on_disk(path)
+    assert saved["version"] == 2 and saved["console_history"] == ["x.shape"]
+    assert saved["exercise_code"] == SAVED["exercise_code"]
+
+
+def test_the_history_keeps_each_command_once_in_a_row_and_only_the_latest(
+    path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(progress_module, "HISTORY_KEPT", 3)
+    progress = Progress()
+    for code in ["a", "a", "  ", "b", "c", "d"]:
+        progress.remember_command(code)
+    assert progress.console_history == ["a", "b", "c", "d"]
+    store = ProgressStore(path)
+    assert store.save(progress)
+    assert on_disk(path)["console_history"] == ["b", "c", "d"]
+    assert ProgressStore(path).load().console_history == ["b", "c", "d"]
+
+
+def test_two_tutors_keep_both_their_console_commands(path: Path) -> None:
+    first, second = ProgressStore(path), ProgressStore(path)
+    mine, theirs = first.load(), second.load()
+    mine.remember_command("mine = 1")
+    theirs.remember_command("theirs = 2")
+    assert first.save(mine) and second.save(theirs)
+    assert theirs.console_history == ["mine = 1", "theirs = 2"]
+    mine.remember_command("mine_again = 3")
+    assert first.save(mine)
+    assert ProgressStore(path).load().console_history == [
+        "mine = 1",
+        "theirs = 2",
+        "mine_again = 3",
+    ]

@@ -198,3 +198,35 @@ async def test_results_never_change_once_yielded(lessons: LessonSet) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         lesson.status = StepStatus.PASSED  # type: ignore[misc]
     assert isinstance(lesson.steps, tuple)
+
+
+async def test_console_code_is_no_step_and_a_session_it_kills_is_restarted(
+    lessons: LessonSet,
+) -> None:
+    from tutor.session import Finished, Output, RunStatus
+
+    session = ScriptedSession(
+        {
+            "PEEK": Reply(events=[Output("stdout", "seen\n")]),
+            "BROKEN": Reply(error=("NameError", "name 'nope' is not defined")),
+            "CRASH": Reply(die="the Python session crashed"),
+        }
+    )
+    runner = await started(session, lessons, timeout=5)
+    a = lessons.get("a")
+    await finished(runner.run_to(a, 1))
+    assert runner.held == {("a", 0), ("a", 1)}
+    events = [event async for event in runner.run_cell("PEEK")]
+    assert events == [Output("stdout", "seen\n"), events[-1]]
+    assert isinstance(events[-1], Finished) and events[-1].status is RunStatus.OK
+    failed = [event async for event in runner.run_cell("BROKEN")]
+    assert failed[-1].status is RunStatus.ERROR
+    assert runner.held == {("a", 0), ("a", 1)}, "console code changes no step"
+    assert runner.quarantined == frozenset()
+    died = [event async for event in runner.run_cell("CRASH")]
+    assert died[-1].status is RunStatus.DEAD
+    assert session.starts == 2 and session.state is KernelState.IDLE, "restarted by the runner"
+    assert runner.held == frozenset()
+    results = await finished(runner.run_to(a, 1))
+    assert [r.index for r in results] == [0, 1], "the steps replay; the console's code never"
+    assert session.ran.count("PEEK") == 1

@@ -632,3 +632,51 @@ async def test_a_result_whose_message_was_lost_comes_from_the_run_record(
     assert summary_events(summary, set(), result_seen=True) == []
     await collect(session, "no_result = 1")
     assert (await value(session, "__tutor__.run_summary()"))["result"] is None
+
+
+# --------------------------------------------------------------------------- completion and help
+
+
+async def test_completion_on_a_warm_kernel_counts_code_points(session: KernelSession) -> None:
+    await collect(session, "naïve_total = 1\nnaïve_count = 2")
+    code = "é = 'ü'; naïve_t"  # characters beyond ASCII before the cursor
+    # The first completion warms IPython's completer (jedi): give it time.  Then warm.
+    completion = await session.complete(code, len(code), timeout=30)
+    texts = [item.text for item in completion.matches]
+    assert texts == ["naïve_total"], texts
+    assert (completion.start, completion.end) == (len(code) - len("naïve_t"), len(code))
+    completion = await session.complete("import os\nos.pa", len("import os\nos.pa"), timeout=30)
+    kinds = {item.text: item.type for item in completion.matches}
+    assert kinds.get("pathconf") == "function", kinds
+
+
+async def test_inspect_gives_the_signature_and_docstring_as_plain_text(
+    session: KernelSession,
+) -> None:
+    text = await session.inspect_code("len(x)", 2, timeout=30)
+    assert "Return the number of items in a container." in text and "\x1b" not in text
+    assert await session.inspect_code("no_such_name_here", 5) == ""
+
+
+async def test_completion_while_busy_answers_at_once_and_late_answers_time_out(
+    session: KernelSession,
+) -> None:
+    from tutor.session import SessionBusy
+
+    run = asyncio.create_task(collect(session, "import time\ntime.sleep(1.0)"))
+    while session.state is not KernelState.BUSY:
+        await asyncio.sleep(0.01)
+    started = time.monotonic()
+    with pytest.raises(SessionBusy):
+        await session.complete("le", 2)
+    assert time.monotonic() - started < 0.1, "a run in flight: the request is not even sent"
+    await run
+    # The kernel busy with a silent request of tutor's own: the answer comes too late.
+    query = asyncio.create_task(session.evaluate("__import__('time').sleep(1.0)"))
+    await asyncio.sleep(0.1)
+    started = time.monotonic()
+    with pytest.raises(SessionBusy, match=r"within 0\.3 s"):
+        await session.complete("le", 2, timeout=0.3)
+    assert time.monotonic() - started < 0.5
+    await query
+    assert "len" in [item.text for item in (await session.complete("le", 2, timeout=30)).matches]

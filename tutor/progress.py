@@ -1,4 +1,5 @@
-"""The learner's progress: where they are, what they finished, their exercise code.
+"""The learner's progress: where they are, what they finished, their exercise code,
+and what they typed in the console.
 
 One small JSON file in the user's state directory.  Every save takes a lock
 beside it (``progress.json.lock``), reads the file again, merges and writes
@@ -25,12 +26,21 @@ from platformdirs import user_state_path
 
 from tutor.report import write_atomically
 
-VERSION = 1
+VERSION = 2
 """The format this tutor reads and writes."""
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+def _add_console_history(record: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 keeps the console's history."""
+    return {**record, "version": 2, "console_history": []}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _add_console_history}
 """Format version n -> a function from a version-n record to a version n+1 record.
 When the format changes, bump ``VERSION`` and add the step from the old one here."""
+
+HISTORY_KEPT = 500
+"""The console keeps this many of the learner's latest commands."""
 
 LOCK_TIMEOUT_S = 2.0
 """How long a save waits for another tutor's save before giving up with a warning."""
@@ -51,6 +61,8 @@ class Progress:
     step: int = 0
     completed: dict[str, list[int]] = field(default_factory=dict)
     exercise_code: dict[str, str] = field(default_factory=dict)
+    console_history: list[str] = field(default_factory=list)
+    """What the learner ran in the console, oldest first."""
 
     def is_done(self, lesson_id: str, index: int) -> bool:
         return index in self.completed.get(lesson_id, [])
@@ -66,6 +78,11 @@ class Progress:
 
     def set_code(self, lesson_id: str, index: int, code: str) -> None:
         self.exercise_code[f"{lesson_id}:{index}"] = code
+
+    def remember_command(self, code: str) -> None:
+        """Keep a console command at the end of the history (not twice in a row)."""
+        if code.strip() and self.console_history[-1:] != [code]:
+            self.console_history.append(code)
 
     def solved_code(self) -> dict[tuple[str, int], str]:
         """The learner's code of every finished exercise, by (lesson id, step index):
@@ -84,6 +101,7 @@ class Progress:
             "step": self.step,
             "completed": self.completed,
             "exercise_code": self.exercise_code,
+            "console_history": self.console_history[-HISTORY_KEPT:],
         }
 
     @classmethod
@@ -94,6 +112,7 @@ class Progress:
         """
         lesson, step = data.get("lesson"), data.get("step", 0)
         completed, code = data.get("completed", {}), data.get("exercise_code", {})
+        history = data.get("console_history", [])
         if not (lesson is None or isinstance(lesson, str)) or type(step) is not int:
             raise ValueError("bad lesson or step")
         if not isinstance(completed, dict) or not all(
@@ -105,7 +124,9 @@ class Progress:
             isinstance(k, str) and isinstance(v, str) for k, v in code.items()
         ):
             raise ValueError("bad exercise code")
-        return cls(lesson, step, completed, code)
+        if not isinstance(history, list) or not all(isinstance(c, str) for c in history):
+            raise ValueError("bad console history")
+        return cls(lesson, step, completed, code, history)
 
 
 FIELDS = frozenset(Progress().to_json())
@@ -161,7 +182,8 @@ def merge(mine: Progress, base: Progress, disk: Progress) -> Progress:
     """What to save when another tutor may have saved ``disk`` since this one read ``base``.
 
     Finished steps are those of both.  Exercise code is this tutor's where it changed
-    since ``base``, else the file's.  The position is this tutor's.
+    since ``base``, else the file's.  The console history is the file's, then the
+    commands run here since ``base``.  The position is this tutor's.
     """
     completed = {
         lesson: sorted(set(disk.completed.get(lesson, [])) | set(mine.completed.get(lesson, [])))
@@ -171,7 +193,14 @@ def merge(mine: Progress, base: Progress, disk: Progress) -> Progress:
         key: code for key, code in mine.exercise_code.items() if base.exercise_code.get(key) != code
     }
     code = {**mine.exercise_code, **disk.exercise_code, **edited}
-    return Progress(mine.lesson_id, mine.step, completed, code)
+    known = len(base.console_history)
+    mine_since = (
+        mine.console_history[known:]
+        if mine.console_history[:known] == base.console_history
+        else mine.console_history
+    )
+    history = (disk.console_history + mine_since)[-HISTORY_KEPT:]
+    return Progress(mine.lesson_id, mine.step, completed, code, history)
 
 
 class _LockTimeout(Exception):
@@ -275,6 +304,7 @@ class ProgressStore:
         except OSError as exc:
             return self._fail(f"could not save progress to {self.path}: {exc.strerror or exc}")
         progress.completed, progress.exercise_code = merged.completed, merged.exercise_code
+        progress.console_history = merged.console_history
         self._base = copy.deepcopy(merged)
         self._told.clear()
         return True

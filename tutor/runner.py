@@ -424,6 +424,19 @@ class Runner:
                 )
         return ""
 
+    # -- the console ------------------------------------------------------
+    async def run_cell(self, code: str) -> AsyncIterator[Event]:
+        """Run code the learner typed outside any step: the session's events, ending
+        with ``Finished``.  No step becomes held or done, and nothing replays it; code
+        that lost the session's state leaves it holding nothing, restarted if dead."""
+        finished: Finished | None = None
+        async for event in self.session.run(code, timeout=self.timeout):
+            if isinstance(event, Finished):
+                finished = event
+            yield event
+        if finished is not None and (finished.state_lost or finished.status is RunStatus.DEAD):
+            await self._recover()
+
     # -- replay and lessons ---------------------------------------------
     def missing_before(
         self, lesson: Lesson, index: int, *, include_quarantined: bool = False

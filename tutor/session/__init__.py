@@ -1,6 +1,14 @@
 """The shared Python session that lesson code runs in."""
 
-from tutor.session.base import KernelState, Session, SessionBusy, SessionError
+from tutor.session.base import (
+    QUERY_TIMEOUT_S,
+    Completion,
+    CompletionItem,
+    KernelState,
+    Session,
+    SessionBusy,
+    SessionError,
+)
 from tutor.session.events import (
     ClearOutput,
     Display,
@@ -27,7 +35,10 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "QUERY_TIMEOUT_S",
     "ClearOutput",
+    "Completion",
+    "CompletionItem",
     "Display",
     "Error",
     "Event",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
@@ -28,6 +29,30 @@ class SessionBusy(SessionError):
     """``run()`` was called while code is already running."""
 
 
+QUERY_TIMEOUT_S = 0.5
+"""How long completion and help wait for the kernel.  Its shell channel is serial: while
+code runs, a request waits behind it, so a late answer means the session is busy."""
+
+
+@dataclass(frozen=True)
+class CompletionItem:
+    """One way to complete the code: its text and, where the kernel says, its kind
+    ("function", "module", "instance", ...)."""
+
+    text: str
+    type: str = ""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What the kernel offers at a cursor: one of ``matches`` replaces the code from
+    ``start`` to ``end`` (offsets in code points, as the kernel counts them)."""
+
+    start: int
+    end: int
+    matches: tuple[CompletionItem, ...] = ()
+
+
 class Session(Protocol):
     """One Python namespace that lesson steps run in, one after the other."""
 
@@ -51,6 +76,20 @@ class Session(Protocol):
 
     async def inspect(self) -> list[Inspection]:
         """Summaries of the namespace's tensors, parameters, modules and optimizers."""
+
+    async def complete(
+        self, code: str, cursor_pos: int, *, timeout: float = QUERY_TIMEOUT_S
+    ) -> Completion:
+        """The kernel's completions at ``cursor_pos`` (a code-point offset into ``code``).
+
+        Raises ``SessionBusy`` while code runs or when no answer comes within
+        ``timeout``, ``SessionError`` when the session is not up."""
+
+    async def inspect_code(
+        self, code: str, cursor_pos: int, *, timeout: float = QUERY_TIMEOUT_S
+    ) -> str:
+        """The signature and docstring of the name at ``cursor_pos``, as plain text ("" for
+        none); raises as ``complete`` does."""
 
     async def describe(self) -> DeviceReport:
         """The torch version and the device the session uses, or why that device is missing."""

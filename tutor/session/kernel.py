@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from jupyter_client import AsyncKernelManager
 
 
+from tutor.output import strip_ansi
 from tutor.protocol import (
     MATPLOTLIB_BACKEND,
     METRICS,
@@ -39,7 +40,14 @@ from tutor.protocol import (
     Inspection,
     RunSummary,
 )
-from tutor.session.base import KernelState, SessionBusy, SessionError
+from tutor.session.base import (
+    QUERY_TIMEOUT_S,
+    Completion,
+    CompletionItem,
+    KernelState,
+    SessionBusy,
+    SessionError,
+)
 from tutor.session.events import (
     ClearOutput,
     Display,
@@ -456,13 +464,63 @@ class KernelSession:
             allow_stdin=False,
             user_expressions=expressions or {},
         )
+        try:
+            return await self._reply(msg_id, timeout)
+        except TimeoutError:
+            raise SessionError(f"the Python session did not answer within {timeout:g} s") from None
+
+    async def _reply(self, msg_id: str, timeout: float) -> dict[str, Any]:
+        """The shell channel's reply to request ``msg_id``; TimeoutError after ``timeout``."""
         future = self._replies[msg_id] = asyncio.get_running_loop().create_future()
         try:
             return await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            raise SessionError(f"the Python session did not answer within {timeout:g} s") from None
         finally:
             self._replies.pop(msg_id, None)
+
+    async def complete(
+        self, code: str, cursor_pos: int, *, timeout: float = QUERY_TIMEOUT_S
+    ) -> Completion:
+        """The kernel's completions at ``cursor_pos``, with their kinds where IPython gives them."""
+        content = await self._query(lambda: self._kc.complete(code, cursor_pos), timeout)
+        if content.get("status") != "ok":
+            return Completion(cursor_pos, cursor_pos)
+        types = {
+            item.get("text"): item.get("type") or ""
+            for item in content.get("metadata", {}).get("_jupyter_types_experimental", [])
+        }
+        return Completion(
+            content.get("cursor_start", cursor_pos),
+            content.get("cursor_end", cursor_pos),
+            tuple(CompletionItem(text, types.get(text, "")) for text in content["matches"]),
+        )
+
+    async def inspect_code(
+        self, code: str, cursor_pos: int, *, timeout: float = QUERY_TIMEOUT_S
+    ) -> str:
+        """The signature and docstring of the name at ``cursor_pos`` (IPython's ``name?``)."""
+        content = await self._query(
+            lambda: self._kc.inspect(code, cursor_pos, detail_level=0), timeout
+        )
+        if content.get("status") != "ok" or not content.get("found"):
+            return ""
+        return strip_ansi(content.get("data", {}).get("text/plain", ""))
+
+    async def _query(self, send: Callable[[], str], timeout: float) -> dict[str, Any]:
+        """Send a request that waits behind running code, and its reply's content.
+
+        While code runs the request is not sent at all: it would only be answered
+        after the run, when nobody wants it any more."""
+        if self.state is KernelState.BUSY:
+            raise SessionBusy("the session is busy running code")
+        if self.state is not KernelState.IDLE:
+            raise SessionError(self.death_reason or f"the Python session is {self.state.value}")
+        try:
+            reply = await self._reply(send(), timeout)
+        except TimeoutError:
+            raise SessionBusy(
+                f"the session did not answer within {timeout:g} s: it is busy"
+            ) from None
+        return reply["content"]
 
     # -- plumbing ---------------------------------------------------------
     def _set_state(self, state: KernelState) -> None:

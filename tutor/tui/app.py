@@ -10,13 +10,14 @@ is ``lifecycle``'s job.  torch is never imported here.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Iterable
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
@@ -25,6 +26,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, OptionList, TextArea
 from textual.worker import Worker, WorkerState
 
+from tutor.hints import hint_for
 from tutor.lessons import Lesson, LessonSet
 from tutor.progress import Progress, ProgressStore
 from tutor.runner import (
@@ -34,14 +36,27 @@ from tutor.runner import (
     StepFinished,
     StepStarted,
     StepStatus,
+    clean_traceback,
 )
-from tutor.session import KernelSession, KernelState, Session, SessionError
+from tutor.session import (
+    Error,
+    Finished,
+    KernelSession,
+    KernelState,
+    RunStatus,
+    Session,
+    SessionBusy,
+    SessionError,
+)
 from tutor.tui.keys import KEYS, help_rows
 from tutor.tui.lifecycle import ProcessLifecycle
-from tutor.tui.live import LiveRun
+from tutor.tui.live import LiveRun, OutputView
 from tutor.tui.messages import SessionReady, SessionStateChanged
 from tutor.tui.navigation import Place, moved, resume
+from tutor.tui.widgets.code_editor import CodeEditor
+from tutor.tui.widgets.console_input import ConsoleInput
 from tutor.tui.widgets.lesson_list import LessonList
+from tutor.tui.widgets.scratch_console import ScratchConsole
 from tutor.tui.widgets.session_panel import SessionPanel
 from tutor.tui.widgets.step_view import StepView
 from tutor.tui.widgets.top_bar import TopBar
@@ -50,6 +65,8 @@ REFRESH_S = 0.1
 """Live views redraw at most ten times a second."""
 EDITOR_SAVE_S = 1.0
 """Exercise code is saved this long after the learner stops typing."""
+COMPLETER_WARM_UP_S = 5.0
+"""How long the first (warm-up) completion may take, just after the session starts."""
 SECOND_INTERRUPT_S = 2.0
 """A second interrupt this long after the first, with the code still running, restarts."""
 
@@ -94,6 +111,8 @@ class TutorApp(App[None]):
         place = resume(lessons, self.progress, lesson_id)
         self.lesson_index, self.step_index = place.lesson, place.step
         self._live = LiveRun()
+        self._live_view = "#step"
+        """Where the live output goes: the step view, or the console (#console)."""
         self._interrupted_at: float | None = None
         self._editor_timer: Timer | None = None
         self._lifecycle = ProcessLifecycle(
@@ -181,6 +200,10 @@ class TutorApp(App[None]):
                 described["device"] or "?", "" if described["ok"] else described["error"] or ""
             )
         )
+        with contextlib.suppress(SessionError):
+            # IPython's completer (jedi) takes a few hundred milliseconds to answer its
+            # first request: paid now, while the learner reads, not on their first tab.
+            await self.session.complete("pri", 3, timeout=COMPLETER_WARM_UP_S)
         if self.runner.missing_before(self.lesson, self.step_index) and any(
             self.progress.completed.values()
         ):
@@ -189,10 +212,22 @@ class TutorApp(App[None]):
 
     @property
     def running(self) -> bool:
+        """Whether steps or a console command run (or are about to)."""
+        return self._working("run") or self._working("console")
+
+    def _working(self, group: str) -> bool:
         return any(
-            w.group == "run" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            w.group == group and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
             for w in self.workers
         )
+
+    def _busy_with(self) -> str:
+        """What keeps the session from taking more code now, as words; "" when nothing."""
+        if self._working("run") or self.runner.running is not None:
+            return "running a step"
+        if self._working("console") or self.session.state is KernelState.BUSY:
+            return "running your last command"
+        return ""
 
     def _editor_holds(self, lesson: Lesson, index: int) -> bool:
         """Whether the exercise editor holds this step's code: it is the exercise shown."""
@@ -213,6 +248,7 @@ class TutorApp(App[None]):
         """Replay what the current step builds on, then run it (unless ``replay_only``)."""
         lesson, index = self.lesson, self.step_index
         self._remember_editor()
+        self._live_view = "#step"
         view = self.query_one(StepView)
         view.clear_output()
         view.follow_run()
@@ -310,7 +346,8 @@ class TutorApp(App[None]):
     def _redraw_live(self, *, final: bool = False) -> None:
         """The coalesced redraw, ten times a second, of what the running step sent."""
         try:
-            self._live.draw(self.query_one(StepView), self.query_one(SessionPanel), final=final)
+            view = cast(OutputView, self.query_one(self._live_view))
+            self._live.draw(view, self.query_one(SessionPanel), final=final)
         except NoMatches:  # the app is closing and its screen is going; the timer is not yet
             return
 
@@ -331,8 +368,10 @@ class TutorApp(App[None]):
             return ready
         if action == "interrupt":
             return self.running or self.session.state is KernelState.BUSY
-        if action in ("solution", "edit"):
+        if action in ("solution", "edit", "own_editor"):
             return step.is_exercise
+        if action == "explain":
+            return isinstance(self.focused, CodeEditor)
         if action == "leave_editor":
             return isinstance(self.focused, TextArea)
         if action == "restart":
@@ -400,6 +439,7 @@ class TutorApp(App[None]):
 
     async def _restart(self, *, replay: bool) -> None:
         self.workers.cancel_group(self, "run")
+        self.workers.cancel_group(self, "console")
         self.query_one(SessionPanel).clear()
         self.query_one(StepView).show_status("Restarting the session…")
         try:
@@ -431,8 +471,150 @@ class TutorApp(App[None]):
         editor.scroll_visible()
 
     def action_leave_editor(self) -> None:
+        """Escape: close a completion menu, else back to the step (the console closes;
+        what it showed stays for next time)."""
+        focused = self.focused
+        if isinstance(focused, CodeEditor) and focused.close_menu():
+            return
+        if isinstance(focused, ConsoleInput):
+            self.query_one("#main").remove_class("-console")
         self.query_one(StepView).focus()
         self.refresh_bindings()
+
+    # -- the console ------------------------------------------------------------
+    async def action_console(self) -> None:
+        """Open the console in the session panel's place (in a narrow terminal, the
+        step's), made the first time it is asked for."""
+        if not self.query(ScratchConsole):
+            await self.query_one("#main").mount(ScratchConsole(id="console"), after="#step")
+        console = self.query_one(ScratchConsole)
+        console.input.commands = list(self.progress.console_history)
+        self.query_one("#main").add_class("-console")
+        console.input.focus()
+
+    @on(ConsoleInput.Submitted)
+    def _console_submitted(self, message: ConsoleInput.Submitted) -> None:
+        """Run a console command, or say why the session cannot take it now (it is
+        never queued behind a step: the learner would not know when it runs)."""
+        console = self.query_one(ScratchConsole)
+        state = self.session.state
+        if busy := self._busy_with():
+            console.write_notice(
+                f"The session is busy {busy}; press enter again when it is done "
+                "(ctrl+c interrupts it)."
+            )
+            return
+        if state is not KernelState.IDLE:
+            reason = self.session.death_reason if state is KernelState.DEAD else ""
+            console.write_notice(
+                f"The session is {state.value}{f' ({reason})' if reason else ''}; "
+                + ("press R to restart it." if state is KernelState.DEAD else "a moment…")
+            )
+            return
+        self.progress.remember_command(message.code)
+        self._save()
+        console.input.commands = list(self.progress.console_history)
+        console.input.clear_for_next()
+        self._interrupted_at = None
+        self.run_console(message.code)
+
+    @work(exclusive=True, group="console", exit_on_error=False)
+    async def run_console(self, code: str) -> None:
+        """Run a console command through the runner: not a step, never replayed."""
+        console = self.query_one(ScratchConsole)
+        console.begin(code)
+        self._live, self._live_view = LiveRun(), "#console"
+        error: Error | None = None
+        finished: Finished | None = None
+        async for event in self.runner.run_cell(code):
+            if isinstance(event, Error):
+                error = event
+            elif isinstance(event, Finished):
+                finished = event
+            else:
+                self._live.add(event)
+        self._redraw_live(final=True)
+        if error is not None:
+            console.write_notice(clean_traceback(error.traceback) or error.type, "stderr")
+            if hint := hint_for(error.type, error.message):
+                console.write_notice(f"Hint: {hint}", "hint")
+        if finished is not None and (finished.state_lost or finished.status is RunStatus.DEAD):
+            self.query_one(SessionPanel).clear()
+            console.write_notice(
+                f"{finished.reason}: the session was restarted, and its variables are gone. "
+                "Press a on a step to run the lesson up to it."
+            )
+        await self._refresh_inspector()
+
+    # -- completion and help from the session -----------------------------------
+    @on(CodeEditor.CompletionWanted)
+    def _completion_wanted(self, message: CodeEditor.CompletionWanted) -> None:
+        self.complete_code(message.editor, message.code, message.offset)
+
+    @work(exclusive=True, group="complete", exit_on_error=False)
+    async def complete_code(self, editor: CodeEditor, code: str, offset: int) -> None:
+        try:
+            completion = await self.session.complete(code, offset)
+        except SessionError as exc:
+            self._cannot_ask(exc, "completion")
+            return
+        if (editor.text, editor.cursor_offset) != (code, offset):
+            return  # typed on meanwhile: the answer is for code that is gone
+        if not editor.show_completion(completion):
+            self.notify("Nothing to complete here.", timeout=2)
+
+    def action_explain(self) -> None:
+        """F1: the signature and docstring of the name at the cursor."""
+        editor = self.focused
+        if isinstance(editor, CodeEditor):
+            self.explain_code(editor.text, editor.cursor_offset)
+
+    @work(exclusive=True, group="complete", exit_on_error=False)
+    async def explain_code(self, code: str, offset: int) -> None:
+        try:
+            text = await self.session.inspect_code(code, offset)
+        except SessionError as exc:
+            self._cannot_ask(exc, "help")
+            return
+        if not text:
+            self.notify("The session knows no name at the cursor.", timeout=3)
+            return
+        from tutor.tui.screens.docstring import DocstringScreen  # not needed before
+
+        self.push_screen(DocstringScreen(CodeEditor.name_at(code, offset), text))
+
+    def _cannot_ask(self, problem: SessionError, what: str) -> None:
+        if isinstance(problem, SessionBusy) and (busy := self._busy_with()):
+            self.notify(f"The session is busy {busy}; {what} is back when it ends.", timeout=3)
+        elif isinstance(problem, SessionBusy):  # nothing of the app's runs: only slow
+            self.notify(f"The session was slow to answer; press again for {what}.", timeout=3)
+        else:
+            self.notify(f"No {what}: {problem}", severity="warning", timeout=5)
+
+    # -- the learner's own editor -------------------------------------------------
+    def action_own_editor(self) -> None:
+        """ctrl+o: the exercise code in $VISUAL or $EDITOR (else vi), the app suspended
+        meanwhile; what the editor saved comes back into the exercise editor."""
+        from tutor.tui.external_editor import edit_externally  # not needed before
+
+        lesson, index = self.lesson, self.step_index
+        if not lesson.steps[index].is_exercise:
+            return
+        editor = self.query_one(StepView).editor
+        try:
+            edited = edit_externally(editor.text, self.suspend)
+        except SuspendNotSupported:
+            self.notify(
+                "This terminal cannot be handed to another program (the app runs without "
+                "one, or in a browser); edit the code here (e).",
+                severity="warning",
+            )
+            return
+        if edited.code is not None:
+            editor.load_text(edited.code)
+            self.progress.set_code(lesson.id, index, edited.code)
+            self._save()
+        self.notify(edited.message, severity="information" if edited.code else "warning")
 
     def action_toggle_lessons(self) -> None:
         """Show and focus the lesson list; from the list, hide it again."""

@@ -8,17 +8,32 @@ whole history so far, the latest progress and plot) and says what changed.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from tutor.output import Transcript
+from tutor.output import Line, Transcript
 from tutor.protocol import PlotSpec
 from tutor.session import ClearOutput, Display, Event, History, Metrics, Output, Plot, Result
 from tutor.session import Progress as ProgressEvent
 
 if TYPE_CHECKING:
     from tutor.tui.widgets.session_panel import SessionPanel
-    from tutor.tui.widgets.step_view import StepView
+
+
+class OutputView(Protocol):
+    """Where a run's output is drawn: the step view, or the console."""
+
+    def keep_following(self) -> None: ...
+
+    def write_notice(self, text: str) -> None: ...
+
+    def write_lines(self, lines: Iterable[Line]) -> None: ...
+
+    def rewrite_output(self, lines: Iterable[Line]) -> None: ...
+
+    def show_current_line(self, text: str, stream: str) -> None: ...
+
 
 OUTPUT_LINES = 2000
 """The step view keeps a run's last lines of output."""
@@ -110,7 +125,7 @@ class LiveRun:
             self.plot = event.spec
             self.plot_wants_tab = self.plot_wants_tab or not replay
 
-    def draw(self, view: StepView, panel: SessionPanel, *, final: bool = False) -> None:
+    def draw(self, view: OutputView, panel: SessionPanel, *, final: bool = False) -> None:
         """Show what arrived since the last draw: output, progress, plot, loss table and
         curves.  ``final``: the run is over, and its unfinished line with it."""
         view.keep_following()
@@ -132,7 +147,7 @@ class LiveRun:
                 self.announced = True
                 panel.show_tab("training")
 
-    def _draw_output(self, view: StepView, final: bool) -> None:
+    def _draw_output(self, view: OutputView, final: bool) -> None:
         skipped, events = self.output.take()
         if skipped:
             view.write_notice(

@@ -9,11 +9,12 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Collapsible, RichLog, Static, TextArea
+from textual.widgets import Collapsible, RichLog, Static
 
 from tutor.lessons import BlockKind, Lesson
 from tutor.output import Line
 from tutor.runner import StepResult, StepStatus
+from tutor.tui.widgets.code_editor import CodeEditor
 
 MAX_OUTPUT_LINES = 2000
 
@@ -101,9 +102,9 @@ class StepView(VerticalScroll):
             self.call_after_refresh(self._show_code, code, checks, highlight=True)
         if step.exercise is not None and not self.query("#exercise"):
             await self.mount(
-                TextArea.code_editor("", language="python", id="exercise"), before="#checks"
+                CodeEditor.code_editor("", language="python", id="exercise"), before="#checks"
             )
-        for editor in self.query("#exercise").results(TextArea):
+        for editor in self.query("#exercise").results(CodeEditor):
             editor.set_class(step.exercise is None, "hidden")
             if step.exercise is not None:
                 editor.load_text(exercise_code if exercise_code is not None else step.exercise.text)
@@ -125,9 +126,9 @@ class StepView(VerticalScroll):
         self.query_one("#checks-code", Static).update(render(checks) if checks else "")
 
     @property
-    def editor(self) -> TextArea:
+    def editor(self) -> CodeEditor:
         """The exercise editor: there once an exercise step has been shown."""
-        return self.query_one("#exercise", TextArea)
+        return self.query_one("#exercise", CodeEditor)
 
     def clear_output(self) -> None:
         self.query_one("#output", RichLog).clear()
