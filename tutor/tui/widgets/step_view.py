@@ -197,10 +197,11 @@ class StepView(VerticalScroll):
         )
 
     def write_lines(self, lines: Iterable[Line]) -> None:
-        """Finished lines of the run's output, after those shown."""
-        log, width = self._log(), self._wrap_width()
-        for line in lines:
-            log.write(Text.from_ansi(line.text, style=STYLES.get(line.kind, "")), width=width)
+        """Finished lines of the run's output, after those shown: one write for them all
+        (a write per line stalled the screen for a loop printing thousands a second)."""
+        texts = [Text.from_ansi(line.text, style=STYLES.get(line.kind, "")) for line in lines]
+        if texts:
+            self._log().write(Text("\n").join(texts), width=self._wrap_width())
 
     def rewrite_output(self, lines: Iterable[Line]) -> None:
         """Output shown earlier changed (a clear, a display updated): all of it again."""
