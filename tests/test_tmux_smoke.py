@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -134,5 +135,27 @@ def test_results_rewritten_lines_and_figures_show_as_in_a_notebook(tmp_path: Pat
         assert "loss" in shown
         tmux("send-keys", "-t", name, "C-q")
         wait_for(name, "TUTOR-EXITED 0")
+    finally:
+        tmux("kill-session", "-t", name)
+
+
+def test_the_learners_own_editor_round_trip(tmp_path: Path) -> None:
+    course(tmp_path / "lessons", {"01_practice.md": EXERCISE})
+    editor = tmp_path / "fake-editor"
+    editor.write_text("#!/bin/sh\nsed -i 's/answer = None  # TODO/answer = 6 * 7/' \"$1\"\n")
+    editor.chmod(0o755)
+    name = "tutor-own-editor"
+    start_in_tmux(name, tmp_path, env=f"TERM=xterm-256color EDITOR={editor} VISUAL=")
+    try:
+        wait_for(name, "● idle")
+        tmux("send-keys", "-t", name, "C-o")
+        wait_for(name, "answer = 6 * 7")
+        tmux("send-keys", "-t", name, "Enter")
+        wait_for(name, "passed")
+        tmux("send-keys", "-t", name, "C-q")
+        wait_for(name, "TUTOR-EXITED 0")
+        saved = json.loads((tmp_path / "state" / "progress.json").read_text())
+        assert saved["exercise_code"]["practice:0"].strip() == "answer = 6 * 7"
+        assert saved["completed"] == {"practice": [0]}
     finally:
         tmux("kill-session", "-t", name)
