@@ -68,6 +68,11 @@ class _Gone:
         self.reason = reason
 
 
+_REPLIED = object()
+"""Put in a run's queue when its reply is in, so that the run wakes at once: the
+kernel's idle status and its reply travel on different sockets, either may come first."""
+
+
 KERNEL_ARGV = [
     sys.executable,
     "-m",
@@ -297,7 +302,7 @@ class KernelSession:
                         state_lost=True,
                     )
                     return
-                if msg is not None:
+                if isinstance(msg, dict):
                     if msg["msg_type"] == "status":
                         got_idle = msg["content"]["execution_state"] == "idle"
                     for event in self._translate(msg, seen_plots):
@@ -472,9 +477,13 @@ class KernelSession:
             inbox.put_nowait(msg)
 
     def _route_reply(self, msg: dict[str, Any]) -> None:
-        future = self._replies.get(msg["parent_header"].get("msg_id", ""))
+        msg_id = msg["parent_header"].get("msg_id", "")
+        future = self._replies.get(msg_id)
         if future is not None and not future.done():
             future.set_result(msg)
+            inbox = self._iopub.get(msg_id)
+            if inbox is not None:
+                inbox.put_nowait(_REPLIED)
 
     async def _watch(self) -> None:
         while True:
