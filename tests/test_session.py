@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import stat
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,7 +30,9 @@ from tutor.session import (
     Plot,
     Progress,
     RunStatus,
+    SessionError,
 )
+from tutor.session import kernel as kernel_module
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -489,6 +492,19 @@ async def test_kernel_has_no_inet_sockets(session: KernelSession) -> None:
     assert connections == [], "the kernel has TCP/UDP sockets: " + ", ".join(
         f"{c.laddr} {c.status}" for c in connections
     )
+
+
+async def test_a_kernel_that_dies_on_start_up_is_a_session_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kernel_module, "KERNEL_ARGV", [sys.executable, "-c", "raise SystemExit(3)"])
+    session = KernelSession(cwd=tmp_path)
+    started = time.monotonic()
+    with pytest.raises(SessionError, match="could not start"):
+        await session.start()
+    assert time.monotonic() - started < 30
+    assert session.pid is None
+    assert session.state is not KernelState.IDLE
 
 
 async def test_shutdown_leaves_no_process(tmp_path: Path) -> None:

@@ -57,6 +57,8 @@ WATCH_INTERVAL_S = 0.2
 INTERRUPT_RESEND_S = 1.0
 INTERRUPT_TRIES = 3
 """An interrupt is sent again after a second without effect, three times in all."""
+IOPUB_CONNECT_S = 0.2
+"""Once the kernel answers, how long its output channel has to show that it is connected."""
 REPLY_GRACE_S = 1.0
 """How long to wait for the kernel's idle status once its reply is in (it may be dropped)."""
 
@@ -191,7 +193,7 @@ class KernelSession:
             await km.start_kernel(cwd=str(self.cwd), env=env, stdout=self._log, stderr=self._log)
             self._kc = km.client()
             self._kc.start_channels()
-            await self._kc.wait_for_ready(timeout=self.startup_timeout)
+            await self._wait_for_ready()
         except (RuntimeError, TimeoutError, OSError) as exc:
             await self._stop_kernel("the Python session did not start")
             raise SessionError(f"could not start the Python session: {exc}") from exc
@@ -209,6 +211,33 @@ class KernelSession:
                 f"{content.get('ename')}: {content.get('evalue')}"
             )
         self._set_state(KernelState.IDLE)
+
+    async def _wait_for_ready(self) -> None:
+        """Until the kernel answers on its shell channel and its output channel reaches us.
+
+        jupyter_client's ``wait_for_ready`` does the same, then drains the output
+        channel until it has been quiet for 0.2 s; the pumps drop messages that
+        answer nothing the session asked, so the session need not wait for that.
+        """
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            self._kc.kernel_info()
+            try:
+                msg = await self._kc.get_shell_msg(timeout=1.0)
+            except queue.Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:
+                        await self._kc.get_iopub_msg(timeout=IOPUB_CONNECT_S)
+                    except queue.Empty:
+                        pass  # the output channel is not connected yet: ask again
+                    else:
+                        return
+            if not await self._km.is_alive():  # type: ignore[union-attr]
+                raise RuntimeError("the kernel died before it answered")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the kernel did not answer within {self.startup_timeout:g} s")
 
     async def restart(self) -> None:
         """A fresh kernel with an empty namespace; a run in flight ends as dead."""
