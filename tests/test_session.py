@@ -494,6 +494,15 @@ async def test_kernel_has_no_inet_sockets(session: KernelSession) -> None:
     )
 
 
+async def test_lesson_code_may_import_what_the_kernel_starts_without(
+    session: KernelSession,
+) -> None:
+    """The kernel starts without ipykernel's debugger, yet debugpy stays importable."""
+    events = await collect(session, "import debugpy\nprint(debugpy.__name__)")
+    assert finished(events).status is RunStatus.OK, events
+    assert stdout(events) == "debugpy\n"
+
+
 async def test_a_kernel_that_dies_on_start_up_is_a_session_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

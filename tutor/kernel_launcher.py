@@ -3,7 +3,8 @@
 ipykernel's output thread binds a TCP port on 127.0.0.1 to collect the output
 of forked child processes.  tutor's session talks over IPC sockets only, so
 this launcher turns that pipe off.  Output printed by a forked child process
-(a rare thing in lessons) is then not shown.
+(a rare thing in lessons) is then not shown.  It also starts the kernel without
+ipykernel's debugger, which only a notebook front end uses.
 
 Run as ``python -m tutor.kernel_launcher -f CONNECTION_FILE``.
 """
@@ -17,6 +18,10 @@ if __name__ == "__main__":
     if sys.path[0] == "" or Path(sys.path[0]) == Path.cwd():
         del sys.path[0]
 
+    # ipykernel's debugger (debugpy) answers a notebook front end's debug requests,
+    # which tutor never sends; importing it costs about 50 ms of the kernel's start-up.
+    # It is hidden while the kernel is set up; lesson code may import it as usual.
+    sys.modules["debugpy"] = None  # type: ignore[assignment]
     from ipykernel import iostream, kernelapp
 
     class _IOPubThreadWithoutPipe(iostream.IOPubThread):
@@ -24,4 +29,7 @@ if __name__ == "__main__":
             super().__init__(socket, pipe=False, session=session)
 
     kernelapp.IOPubThread = _IOPubThreadWithoutPipe  # type: ignore[misc]
-    kernelapp.launch_new_instance()
+    app = kernelapp.IPKernelApp.instance()
+    app.initialize()
+    del sys.modules["debugpy"]
+    app.start()
