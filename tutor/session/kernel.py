@@ -57,6 +57,8 @@ WATCH_INTERVAL_S = 0.2
 INTERRUPT_RESEND_S = 1.0
 INTERRUPT_TRIES = 3
 """An interrupt is sent again after a second without effect, three times in all."""
+KILL_WAIT_S, KILL_WAIT_TRIES = 0.005, 200
+"""How often, and how many times, to look whether a killed kernel has ended."""
 IOPUB_CONNECT_S = 0.2
 """Once the kernel answers, how long its output channel has to show that it is connected."""
 REPLY_GRACE_S = 1.0
@@ -541,12 +543,17 @@ class KernelSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
-        pid = self.pid
+        process = getattr(self._km.provisioner if self._km else None, "process", None)
         km, kc, self._km, self._kc = self._km, self._kc, None, None
         if kc is not None:
             kc.stop_channels()
-        if pid is not None:
-            _kill_process_group(pid)
+        if process is not None:
+            _kill_process_group(process.pid)
+            # jupyter_client looks every 0.1 s whether the process has ended: look sooner.
+            for _ in range(KILL_WAIT_TRIES):
+                if process.poll() is not None:
+                    break
+                await asyncio.sleep(KILL_WAIT_S)
         if km is not None:
             with contextlib.suppress(Exception):
                 await km.shutdown_kernel(now=True)
