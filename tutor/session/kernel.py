@@ -84,9 +84,14 @@ KERNEL_ARGV = [
     "-f",
     "{connection_file}",
     "--HistoryManager.enabled=False",
+    "--IPythonKernel._execute_sleep=0",
 ]
 """tutor's own launcher on tutor's own interpreter: a kernelspec named ``python3``
-installed elsewhere may point at another interpreter without tutor's packages."""
+installed elsewhere may point at another interpreter without tutor's packages.
+
+ipykernel sleeps 0.5 ms before each execute reply, so that a client reading only
+the reply sees the output first; a run here waits for the idle status, which
+comes after all of its output, so the sleep only slows every step."""
 
 
 def kernel_manager(**options: Any) -> AsyncKernelManager:
