@@ -449,6 +449,28 @@ async def test_describe_on_cpu(session: KernelSession) -> None:
     assert described["torch_version"] == importlib.metadata.version("torch")
 
 
+async def test_after_describe_the_first_optimizer_is_warmed_up_in_the_background(
+    tmp_path: Path,
+) -> None:
+    async with fresh_session(cwd=tmp_path, device="cpu") as session:
+        assert await session.evaluate("'torch._dynamo' in __import__('sys').modules") is False
+        assert (await session.describe())["ok"] is True
+        # A step run at once does not wait for the warm-up.
+        events = await collect(session, "import torch\nt = torch.ones(2) * 2")
+        assert finished(events).status is RunStatus.OK, events
+        deadline = time.monotonic() + 60
+        warm = "[t.name for t in __import__('threading').enumerate() if t.name == 'tutor-warm-up']"
+        while await session.evaluate(warm):
+            assert time.monotonic() < deadline, "the warm-up never ended"
+            await asyncio.sleep(0.1)
+        assert await session.evaluate("'torch._dynamo' in __import__('sys').modules") is True
+        events = await collect(
+            session,
+            "m = torch.nn.Linear(1, 1)\nopt = torch.optim.SGD(m.parameters(), lr=0.1)\nopt.step()",
+        )
+        assert finished(events).status is RunStatus.OK, events
+
+
 async def test_evaluate_error_is_session_error(session: KernelSession) -> None:
     from tutor.session import SessionError
 

@@ -467,7 +467,7 @@ class KernelSession:
 
     async def describe(self) -> DeviceReport:
         """The torch version and the device the session uses, or why that device is missing."""
-        return await self.evaluate("__tutor__.describe_device()")
+        return await self.evaluate("__tutor__.session_device()")
 
     async def _request(
         self,
