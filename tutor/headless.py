@@ -66,7 +66,12 @@ class HeadlessOptions:
     quiet: bool = False
 
 
-def run_headless(options: HeadlessOptions, console: Console | None = None) -> int:
+def run_headless(
+    options: HeadlessOptions,
+    console: Console | None = None,
+    session: KernelSession | None = None,
+) -> int:
+    """Run the selected lessons; the exit code.  ``session`` may be launched already."""
     console = console or Console(highlight=False)
     report = RunReport(lesson_errors=list(options.lessons.errors))
     received: list[int] = []
@@ -79,7 +84,7 @@ def run_headless(options: HeadlessOptions, console: Console | None = None) -> in
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, lambda s=signum: (received.append(s), task.cancel()))
-        return await _run(options, console, report)
+        return await _run(options, console, report, session or KernelSession(device=options.device))
 
     try:
         code = asyncio.run(main())
@@ -107,11 +112,12 @@ def _write_reports(options: HeadlessOptions, report: RunReport, console: Console
             )
 
 
-async def _run(options: HeadlessOptions, console: Console, report: RunReport) -> int:
+async def _run(
+    options: HeadlessOptions, console: Console, report: RunReport, session: KernelSession
+) -> int:
     for error in report.lesson_errors:
         console.print(f"[red]{escape(str(error))}[/]")
     started = time.monotonic()
-    session = KernelSession(device=options.device)
     try:
         try:
             await session.start()

@@ -175,30 +175,36 @@ class KernelSession:
             self._listeners.remove(listener)
 
     # -- lifecycle --------------------------------------------------------
-    async def start(self) -> None:
-        """Start the kernel and install tutor's helpers in it."""
+    def launch(self) -> None:
+        """Start the kernel's process now, before any event loop runs.
+
+        For a caller with more to do before its event loop starts (headless imports
+        its console and report code while the kernel boots); ``start()`` then
+        connects to the kernel and sets it up.  If the launch fails, ``start()``
+        tries again and reports why.
+        """
+        if self._km is not None:
+            return
         self._set_state(KernelState.STARTING)
         self.death_reason = ""
-        self._dir = Path(tempfile.mkdtemp(prefix="tutor-session-"))  # mode 0700
-        # jupyter_client takes a while to import: not on the event loop.
-        km = await asyncio.to_thread(
-            kernel_manager, transport="ipc", connection_file=str(self._dir / "kernel.json")
-        )
-        env = {
-            **os.environ,
-            "TUTOR_KERNEL": "1",
-            "TUTOR_DEVICE": self.device,
-            # A private IPython profile: the user's startup files and history stay out.
-            "IPYTHONDIR": str(self._dir / "ipython"),
-        }
-        env.pop("PYTHONSTARTUP", None)
-        self._km = km
-        # The kernel's own log (not lesson output, which comes as messages) must not
-        # write over the app's screen; it goes to a file beside the connection file.
-        self._log = open(self._dir / "kernel.log", "wb")  # noqa: SIM115 - closed in _stop_kernel
+        options = self._create_manager()
         try:
-            await km.start_kernel(cwd=str(self.cwd), env=env, stdout=self._log, stderr=self._log)
-            self._kc = km.client()
+            # The manager's start is a coroutine, but what it does is synchronous.
+            asyncio.run(self._km.start_kernel(**options))  # type: ignore[union-attr]
+        except (RuntimeError, OSError):
+            self.kill()
+            self._km = None
+
+    async def start(self) -> None:
+        """Start the kernel (unless ``launch()`` did) and install tutor's helpers in it."""
+        self._set_state(KernelState.STARTING)
+        try:
+            if self._km is None:
+                self.death_reason = ""
+                # jupyter_client takes a while to import: not on the event loop.
+                options = await asyncio.to_thread(self._create_manager)
+                await self._km.start_kernel(**options)  # type: ignore[union-attr]
+            self._kc = self._km.client()  # type: ignore[union-attr]
             self._kc.start_channels()
             await self._wait_for_ready()
         except (RuntimeError, TimeoutError, OSError) as exc:
@@ -218,6 +224,23 @@ class KernelSession:
                 f"{content.get('ename')}: {content.get('evalue')}"
             )
         self._set_state(KernelState.IDLE)
+
+    def _create_manager(self) -> dict[str, Any]:
+        """A kernel manager over a fresh private folder; the options to start its kernel with."""
+        self._dir = Path(tempfile.mkdtemp(prefix="tutor-session-"))  # mode 0700
+        self._km = kernel_manager(transport="ipc", connection_file=str(self._dir / "kernel.json"))
+        env = {
+            **os.environ,
+            "TUTOR_KERNEL": "1",
+            "TUTOR_DEVICE": self.device,
+            # A private IPython profile: the user's startup files and history stay out.
+            "IPYTHONDIR": str(self._dir / "ipython"),
+        }
+        env.pop("PYTHONSTARTUP", None)
+        # The kernel's own log (not lesson output, which comes as messages) must not
+        # write over the app's screen; it goes to a file beside the connection file.
+        self._log = open(self._dir / "kernel.log", "wb")  # noqa: SIM115 - closed in _stop_kernel
+        return {"cwd": str(self.cwd), "env": env, "stdout": self._log, "stderr": self._log}
 
     async def _wait_for_ready(self) -> None:
         """Until the kernel answers on its shell channel and its output channel reaches us.
