@@ -422,6 +422,31 @@ def test_bad_arguments_exit_2(tmp_path: Path, small_dir: Path, args, message) ->
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--headless", "--lesson", "nope"],
+        ["--headless", "--device", "tpu"],
+        ["--check"],
+    ],
+    ids=["unknown-lesson", "bad-device", "check"],
+)
+def test_usage_errors_and_check_start_no_kernel(
+    small_dir: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    from tutor import cli
+    from tutor.session import KernelSession
+
+    launched: list[KernelSession] = []
+    monkeypatch.setattr(KernelSession, "launch", lambda self: launched.append(self))
+    monkeypatch.setattr(KernelSession, "start", lambda self: launched.append(self))
+    try:
+        cli.main(["--lessons", str(small_dir), *args])
+    except SystemExit as exit_:
+        assert exit_.code == 2
+    assert launched == []
+
+
 def test_check_good_dir(tmp_path: Path, small_dir: Path) -> None:
     run = tutor("--check", "--lessons", small_dir, cwd=tmp_path)
     assert run.returncode == 0, run.text

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import stat
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -32,7 +33,9 @@ from tutor.session import (
     Progress,
     Result,
     RunStatus,
+    SessionError,
 )
+from tutor.session import kernel as kernel_module
 from tutor.session.kernel import summary_events
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.kernel]
@@ -450,6 +453,28 @@ async def test_describe_on_cpu(session: KernelSession) -> None:
     assert described["torch_version"] == importlib.metadata.version("torch")
 
 
+async def test_after_describe_the_first_optimizer_is_warmed_up_in_the_background(
+    tmp_path: Path,
+) -> None:
+    async with fresh_session(cwd=tmp_path, device="cpu") as session:
+        assert await session.evaluate("'torch._dynamo' in __import__('sys').modules") is False
+        assert (await session.describe())["ok"] is True
+        # A step run at once does not wait for the warm-up.
+        events = await collect(session, "import torch\nt = torch.ones(2) * 2")
+        assert finished(events).status is RunStatus.OK, events
+        deadline = time.monotonic() + 60
+        warm = "[t.name for t in __import__('threading').enumerate() if t.name == 'tutor-warm-up']"
+        while await session.evaluate(warm):
+            assert time.monotonic() < deadline, "the warm-up never ended"
+            await asyncio.sleep(0.1)
+        assert await session.evaluate("'torch._dynamo' in __import__('sys').modules") is True
+        events = await collect(
+            session,
+            "m = torch.nn.Linear(1, 1)\nopt = torch.optim.SGD(m.parameters(), lr=0.1)\nopt.step()",
+        )
+        assert finished(events).status is RunStatus.OK, events
+
+
 async def test_evaluate_error_is_session_error(session: KernelSession) -> None:
     from tutor.session import SessionError
 
@@ -493,6 +518,28 @@ async def test_kernel_has_no_inet_sockets(session: KernelSession) -> None:
     assert connections == [], "the kernel has TCP/UDP sockets: " + ", ".join(
         f"{c.laddr} {c.status}" for c in connections
     )
+
+
+async def test_lesson_code_may_import_what_the_kernel_starts_without(
+    session: KernelSession,
+) -> None:
+    """The kernel starts without ipykernel's debugger, yet debugpy stays importable."""
+    events = await collect(session, "import debugpy\nprint(debugpy.__name__)")
+    assert finished(events).status is RunStatus.OK, events
+    assert stdout(events) == "debugpy\n"
+
+
+async def test_a_kernel_that_dies_on_start_up_is_a_session_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kernel_module, "KERNEL_ARGV", [sys.executable, "-c", "raise SystemExit(3)"])
+    session = KernelSession(cwd=tmp_path)
+    started = time.monotonic()
+    with pytest.raises(SessionError, match="could not start"):
+        await session.start()
+    assert time.monotonic() - started < 30
+    assert session.pid is None
+    assert session.state is not KernelState.IDLE
 
 
 async def test_shutdown_leaves_no_process(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tutor import __version__
-from tutor.lessons import LessonError, LessonSet, bundled_lessons_dir, load_lessons
+from tutor.lessons import Lesson, LessonError, LessonSet, bundled_lessons_dir, load_lessons
 
 if TYPE_CHECKING:
     from tutor.tui.app import TutorApp
@@ -126,6 +126,30 @@ def make_app(lessons: LessonSet, *, device: str = "auto", lesson_id: str | None 
     return TutorApp(lessons, device=device, lesson_id=lesson_id)
 
 
+def _headless(args: argparse.Namespace, lessons: LessonSet, selected: list[Lesson]) -> int:
+    """Run headless; the kernel boots while headless's own modules import."""
+    from tutor.session import KernelSession
+
+    session = KernelSession(device=args.device)
+    session.launch()
+    try:
+        from tutor.headless import HeadlessOptions, run_headless
+
+        options = HeadlessOptions(
+            lessons=lessons,
+            selected=selected,
+            device=args.device,
+            timeout=args.timeout,
+            report_json=args.report_json,
+            junit_xml=args.junit_xml,
+            quiet=args.quiet,
+            verbose=args.verbose,
+        )
+        return run_headless(options, session=session)
+    finally:
+        session.kill()  # a no-op once headless has shut it down
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -140,19 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.exit(EXIT_USAGE, f"tutor: unknown lesson {unknown[0]!r} (lessons: {known})\n")
         selected = [lesson for lesson in lessons.lessons if lesson.id in args.lesson]
     if args.headless:
-        from tutor.headless import HeadlessOptions, run_headless
-
-        options = HeadlessOptions(
-            lessons=lessons,
-            selected=selected,
-            device=args.device,
-            timeout=args.timeout,
-            report_json=args.report_json,
-            junit_xml=args.junit_xml,
-            quiet=args.quiet,
-            verbose=args.verbose,
-        )
-        return run_headless(options)
+        return _headless(args, lessons, selected)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         parser.exit(
             EXIT_USAGE,

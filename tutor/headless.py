@@ -11,11 +11,14 @@ Exit codes: 0 all passed, 1 a step failed, 2 usage or lesson-file error,
 from __future__ import annotations
 
 import asyncio
+import queue
 import signal
 import textwrap
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from rich.console import Console, Group
 from rich.markup import escape
@@ -65,7 +68,12 @@ class HeadlessOptions:
     verbose: bool = False
 
 
-def run_headless(options: HeadlessOptions, console: Console | None = None) -> int:
+def run_headless(
+    options: HeadlessOptions,
+    console: Console | None = None,
+    session: KernelSession | None = None,
+) -> int:
+    """Run the selected lessons; the exit code.  ``session`` may be launched already."""
     console = console or Console(highlight=False)
     report = RunReport(lesson_errors=list(options.lessons.errors))
     received: list[int] = []
@@ -78,7 +86,7 @@ def run_headless(options: HeadlessOptions, console: Console | None = None) -> in
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, lambda s=signum: (received.append(s), task.cancel()))
-        return await _run(options, console, report)
+        return await _run(options, console, report, session or KernelSession(device=options.device))
 
     try:
         code = asyncio.run(main())
@@ -106,14 +114,16 @@ def _write_reports(options: HeadlessOptions, report: RunReport, console: Console
             )
 
 
-async def _run(options: HeadlessOptions, console: Console, report: RunReport) -> int:
+async def _run(
+    options: HeadlessOptions, console: Console, report: RunReport, session: KernelSession
+) -> int:
     for error in report.lesson_errors:
         console.print(f"[red]{escape(str(error))}[/]")
     started = time.monotonic()
-    session = KernelSession(device=options.device)
+    runner = Runner(session, options.lessons, timeout=options.timeout, verify_exercises=True)
     try:
         try:
-            await session.start()
+            await runner.start()
             described = await session.describe()
         except SessionError as exc:
             console.print(f"[red]tutor: {escape(str(exc))}[/]")
@@ -127,14 +137,13 @@ async def _run(options: HeadlessOptions, console: Console, report: RunReport) ->
             f"[bold]tutor[/] · {len(options.selected)} lesson(s) · device "
             f"[bold]{report.device}[/] · torch {report.torch_version}"
         )
-        runner = Runner(session, options.lessons, timeout=options.timeout, verify_exercises=True)
         view = _ConsoleView(console, options.quiet, options.verbose)
         current: Lesson | None = None
         finished: list[StepResult] = []
         try:
-            with view.progress:
+            with view.progress, _Printer(view) as printer:
                 async for event in runner.run_lessons(options.selected):
-                    view.show(event)
+                    printer.show(event)
                     if isinstance(event, LessonStarted):
                         current, finished = event.lesson, []
                     elif isinstance(event, StepFinished) and not event.replay:
@@ -164,6 +173,49 @@ def _interrupted(lesson: Lesson, finished: list[StepResult]) -> LessonResult:
     return LessonResult(
         lesson, StepStatus.FAILED, (*finished, *skipped), reason="interrupted before it finished"
     )
+
+
+class _Printer:
+    """Shows the runner's events on a thread of its own, in order.
+
+    Drawing a step's table and plots takes longer than a short step runs, and
+    the kernel can run the next step meanwhile.  Leaving the ``with`` block
+    waits until every event is shown, and raises what showing one raised.
+    """
+
+    _END = object()
+
+    def __init__(self, view: _ConsoleView) -> None:
+        self.view = view
+        self.events: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._show_all, name="headless-printer")
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> _Printer:
+        self.thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.events.put(self._END)
+        self.thread.join()
+        if self.error is not None and error is None:
+            raise self.error
+
+    def show(self, event: object) -> None:
+        self.events.put(event)
+
+    def _show_all(self) -> None:
+        while (event := self.events.get()) is not self._END:
+            if self.error is None:
+                try:
+                    self.view.show(event)
+                except BaseException as exc:  # raised again on the event loop's thread
+                    self.error = exc
 
 
 class _ConsoleView:

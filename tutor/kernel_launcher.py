@@ -3,7 +3,9 @@
 ipykernel's output thread binds a TCP port on 127.0.0.1 to collect the output
 of forked child processes.  tutor's session talks over IPC sockets only, so
 this launcher turns that pipe off.  Output printed by a forked child process
-(a rare thing in lessons) is then not shown.
+(a rare thing in lessons) is then not shown.  It also starts the kernel without
+ipykernel's debugger, which only a notebook front end uses, and skips the
+flushes of stdout and stderr that have nothing to send.
 
 Run as ``python -m tutor.kernel_launcher -f CONNECTION_FILE``.
 """
@@ -17,11 +19,37 @@ if __name__ == "__main__":
     if sys.path[0] == "" or Path(sys.path[0]) == Path.cwd():
         del sys.path[0]
 
+    # ipykernel's debugger (debugpy) answers a notebook front end's debug requests,
+    # which tutor never sends; importing it costs about 50 ms of the kernel's start-up.
+    # It is hidden while the kernel is set up; lesson code may import it as usual.
+    sys.modules["debugpy"] = None  # type: ignore[assignment]
     from ipykernel import iostream, kernelapp
 
     class _IOPubThreadWithoutPipe(iostream.IOPubThread):
         def __init__(self, socket, pipe=False, session=False):  # type: ignore[no-untyped-def]
             super().__init__(socket, pipe=False, session=session)
 
+    class _OutStreamWithoutIdleFlushes(iostream.OutStream):
+        """ipykernel flushes stdout and stderr four times a run and before every
+        display, and each flush waits for the output thread; with nothing written
+        since the last flush, there is nothing to wait for."""
+
+        _written = False
+
+        def write(self, string):  # type: ignore[no-untyped-def]
+            written = super().write(string)
+            self._written = True
+            return written
+
+        def flush(self):  # type: ignore[no-untyped-def]
+            if self._written:
+                self._written = False
+                super().flush()
+
     kernelapp.IOPubThread = _IOPubThreadWithoutPipe  # type: ignore[misc]
-    kernelapp.launch_new_instance()
+    # The app resolves its output stream class by name, from this module.
+    iostream.OutStream = _OutStreamWithoutIdleFlushes  # type: ignore[misc]
+    app = kernelapp.IPKernelApp.instance()
+    app.initialize()
+    del sys.modules["debugpy"]
+    app.start()

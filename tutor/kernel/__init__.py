@@ -2,7 +2,7 @@
 
 tutor's session runs ``install(get_ipython())`` on start-up: it pre-imports the
 helpers lesson code calls and hooks the run boundaries.  The host then calls
-``run_summary()``, ``namespace_summary()`` and ``describe_device()`` here, each
+``run_summary()``, ``namespace_summary()`` and ``session_device()`` here, each
 wrapped in ``as_json``.  In a plain notebook, ``from tutor.kernel import *``
 gives the same helpers, which fall back to text.
 
@@ -12,7 +12,9 @@ no rich, no Textual.
 
 from __future__ import annotations
 
+import importlib
 import sys
+import threading
 from typing import Any
 
 from tutor.kernel import recorder
@@ -30,7 +32,7 @@ from tutor.kernel.inspect import describe_device as describe_device
 from tutor.kernel.inspect import namespace_summary as namespace_summary
 from tutor.kernel.models import save_state_dict
 from tutor.kernel.recorder import run_summary as run_summary
-from tutor.protocol import VALUE
+from tutor.protocol import VALUE, DeviceReport
 
 __all__ = [
     "history",
@@ -65,6 +67,33 @@ def as_json(value: Any) -> _JSONValue:
     under ``protocol.VALUE``.
     """
     return _JSONValue({VALUE: value})
+
+
+WARM_UP = ("torch._dynamo",)
+"""Imported in the background once the session has imported torch: the first
+optimizer imports torch._dynamo (about 1 s here), and without this the learner's
+first training step would wait for it."""
+
+
+def session_device() -> DeviceReport:
+    """``describe_device()``, which imports torch; then the warm-up starts.
+
+    The session asks this once, right after it starts.  The warm-up runs on a
+    thread of its own so that a step run meanwhile does not wait for it; a step
+    that needs the same module waits only for the rest of its import.
+    """
+    report = describe_device()
+    if report["ok"]:
+        threading.Thread(target=_warm_up, name="tutor-warm-up", daemon=True).start()
+    return report
+
+
+def _warm_up() -> None:
+    for name in WARM_UP:
+        try:
+            importlib.import_module(name)
+        except Exception:  # lesson code that imports it meets the error itself
+            return
 
 
 def install(shell: Any) -> None:

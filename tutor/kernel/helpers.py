@@ -53,13 +53,12 @@ def track(**metrics: Any) -> None:
     """
     if not metrics:
         raise TypeError("track() needs at least one named value, e.g. track(epoch=0, loss=0.5)")
-    # Plain floats (what loss.item() returns) skip the conversion: this runs every epoch.
-    recorder.current.add_row(
-        {
-            name: value if type(value) is float else _to_float(value, name)
-            for name, value in metrics.items()
-        }
-    )
+    # This runs every epoch. The keyword dict is this call's own, so it becomes the
+    # row; plain floats (what loss.item() returns) need no conversion.
+    for name, value in metrics.items():
+        if type(value) is not float:
+            metrics[name] = _to_float(value, name)
+    recorder.current.add_row(metrics)
 
 
 def history() -> list[Row]:

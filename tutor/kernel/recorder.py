@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-import time
+from time import monotonic
 from typing import Any
 
 from tutor.protocol import (
@@ -54,7 +54,8 @@ class Recorder:
         self.pending_start = 0
         self.pending_plots: list[PlotSpec] = []
         self.pending_progress: ProgressPayload | None = None
-        self.last_flush = 0.0
+        self.next_flush = 0.0
+        """When the next batch may go: at most one every ``FLUSH_INTERVAL_S``."""
         self.text_display: Any = None
         self.run_result: ResultPayload | None = None
 
@@ -73,14 +74,16 @@ class Recorder:
 
     # -- recording ------------------------------------------------------
     def add_row(self, row: Row) -> None:
-        if self.run_rows is None:
-            self.run_rows = []
-            self.histories.append(self.run_rows)
+        rows = self.run_rows
+        if rows is None:
+            rows = self.run_rows = []
+            self.histories.append(rows)
         if not self.pending_rows:
-            self.pending_start = len(self.run_rows)
-        self.run_rows.append(row)
+            self.pending_start = len(rows)
+        rows.append(row)
         self.pending_rows.append(row)
-        self.maybe_flush()
+        if monotonic() >= self.next_flush:
+            self.flush()
 
     def add_plot(self, spec: PlotSpec) -> None:
         """Keep the plot, numbered within its run, and send it at once."""
@@ -96,13 +99,13 @@ class Recorder:
 
     # -- sending --------------------------------------------------------
     def maybe_flush(self) -> None:
-        if time.monotonic() - self.last_flush >= FLUSH_INTERVAL_S:
+        if monotonic() >= self.next_flush:
             self.flush()
 
     def flush(self) -> None:
         if not (self.pending_rows or self.pending_plots or self.pending_progress):
             return
-        self.last_flush = time.monotonic()
+        self.next_flush = monotonic() + FLUSH_INTERVAL_S
         batch = Batch(run=self.run_id)
         if self.pending_rows:
             batch[METRICS] = MetricsPayload(start=self.pending_start, rows=self.pending_rows)

@@ -69,6 +69,10 @@ WATCH_INTERVAL_S = 0.2
 INTERRUPT_RESEND_S = 1.0
 INTERRUPT_TRIES = 3
 """An interrupt is sent again after a second without effect, three times in all."""
+KILL_WAIT_S, KILL_WAIT_TRIES = 0.005, 200
+"""How often, and how many times, to look whether a killed kernel has ended."""
+IOPUB_CONNECT_S = 0.2
+"""Once the kernel answers, how long its output channel has to show that it is connected."""
 REPLY_GRACE_S = 1.0
 """How long to wait for the kernel's idle status once its reply is in (it may be dropped)."""
 
@@ -80,6 +84,11 @@ class _Gone:
         self.reason = reason
 
 
+_REPLIED = object()
+"""Put in a run's queue when its reply is in, so that the run wakes at once: the
+kernel's idle status and its reply travel on different sockets, either may come first."""
+
+
 KERNEL_ARGV = [
     sys.executable,
     "-m",
@@ -87,9 +96,14 @@ KERNEL_ARGV = [
     "-f",
     "{connection_file}",
     "--HistoryManager.enabled=False",
+    "--IPythonKernel._execute_sleep=0",
 ]
 """tutor's own launcher on tutor's own interpreter: a kernelspec named ``python3``
-installed elsewhere may point at another interpreter without tutor's packages."""
+installed elsewhere may point at another interpreter without tutor's packages.
+
+ipykernel sleeps 0.5 ms before each execute reply, so that a client reading only
+the reply sees the output first; a run here waits for the idle status, which
+comes after all of its output, so the sleep only slows every step."""
 
 
 def kernel_manager(**options: Any) -> AsyncKernelManager:
@@ -173,34 +187,38 @@ class KernelSession:
             self._listeners.remove(listener)
 
     # -- lifecycle --------------------------------------------------------
-    async def start(self) -> None:
-        """Start the kernel and install tutor's helpers in it."""
+    def launch(self) -> None:
+        """Start the kernel's process now, before any event loop runs.
+
+        For a caller with more to do before its event loop starts (headless imports
+        its console and report code while the kernel boots); ``start()`` then
+        connects to the kernel and sets it up.  If the launch fails, ``start()``
+        tries again and reports why.
+        """
+        if self._km is not None:
+            return
         self._set_state(KernelState.STARTING)
         self.death_reason = ""
-        self._dir = Path(tempfile.mkdtemp(prefix="tutor-session-"))  # mode 0700
-        # jupyter_client takes a while to import: not on the event loop.
-        km = await asyncio.to_thread(
-            kernel_manager, transport="ipc", connection_file=str(self._dir / "kernel.json")
-        )
-        env = {
-            **os.environ,
-            "TUTOR_KERNEL": "1",
-            "TUTOR_DEVICE": self.device,
-            # A private IPython profile: the user's startup files and history stay out.
-            "IPYTHONDIR": str(self._dir / "ipython"),
-            # Figures become tutor's plots; ipykernel's inline backend applies only when unset.
-            "MPLBACKEND": MATPLOTLIB_BACKEND,
-        }
-        env.pop("PYTHONSTARTUP", None)
-        self._km = km
-        # The kernel's own log (not lesson output, which comes as messages) must not
-        # write over the app's screen; it goes to a file beside the connection file.
-        self._log = open(self._dir / "kernel.log", "wb")  # noqa: SIM115 - closed in _stop_kernel
+        options = self._create_manager()
         try:
-            await km.start_kernel(cwd=str(self.cwd), env=env, stdout=self._log, stderr=self._log)
-            self._kc = km.client()
+            # The manager's start is a coroutine, but what it does is synchronous.
+            asyncio.run(self._km.start_kernel(**options))  # type: ignore[union-attr]
+        except (RuntimeError, OSError):
+            self.kill()
+            self._km = None
+
+    async def start(self) -> None:
+        """Start the kernel (unless ``launch()`` did) and install tutor's helpers in it."""
+        self._set_state(KernelState.STARTING)
+        try:
+            if self._km is None:
+                self.death_reason = ""
+                # jupyter_client takes a while to import: not on the event loop.
+                options = await asyncio.to_thread(self._create_manager)
+                await self._km.start_kernel(**options)  # type: ignore[union-attr]
+            self._kc = self._km.client()  # type: ignore[union-attr]
             self._kc.start_channels()
-            await self._kc.wait_for_ready(timeout=self.startup_timeout)
+            await self._wait_for_ready()
         except (RuntimeError, TimeoutError, OSError) as exc:
             await self._stop_kernel("the Python session did not start")
             raise SessionError(f"could not start the Python session: {exc}") from exc
@@ -218,6 +236,52 @@ class KernelSession:
                 f"{content.get('ename')}: {content.get('evalue')}"
             )
         self._set_state(KernelState.IDLE)
+
+    def _create_manager(self) -> dict[str, Any]:
+        """A kernel manager over a fresh private folder; the options to start its kernel with."""
+        self._dir = Path(tempfile.mkdtemp(prefix="tutor-session-"))  # mode 0700
+        self._km = kernel_manager(transport="ipc", connection_file=str(self._dir / "kernel.json"))
+        env = {
+            **os.environ,
+            "TUTOR_KERNEL": "1",
+            "TUTOR_DEVICE": self.device,
+            # A private IPython profile: the user's startup files and history stay out.
+            "IPYTHONDIR": str(self._dir / "ipython"),
+            # Figures become tutor's plots; ipykernel's inline backend applies only when unset.
+            "MPLBACKEND": MATPLOTLIB_BACKEND,
+        }
+        env.pop("PYTHONSTARTUP", None)
+        # The kernel's own log (not lesson output, which comes as messages) must not
+        # write over the app's screen; it goes to a file beside the connection file.
+        self._log = open(self._dir / "kernel.log", "wb")  # noqa: SIM115 - closed in _stop_kernel
+        return {"cwd": str(self.cwd), "env": env, "stdout": self._log, "stderr": self._log}
+
+    async def _wait_for_ready(self) -> None:
+        """Until the kernel answers on its shell channel and its output channel reaches us.
+
+        jupyter_client's ``wait_for_ready`` does the same, then drains the output
+        channel until it has been quiet for 0.2 s; the pumps drop messages that
+        answer nothing the session asked, so the session need not wait for that.
+        """
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            self._kc.kernel_info()
+            try:
+                msg = await self._kc.get_shell_msg(timeout=1.0)
+            except queue.Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:
+                        await self._kc.get_iopub_msg(timeout=IOPUB_CONNECT_S)
+                    except queue.Empty:
+                        pass  # the output channel is not connected yet: ask again
+                    else:
+                        return
+            if not await self._km.is_alive():  # type: ignore[union-attr]
+                raise RuntimeError("the kernel died before it answered")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the kernel did not answer within {self.startup_timeout:g} s")
 
     async def restart(self) -> None:
         """A fresh kernel with an empty namespace; a run in flight ends as dead."""
@@ -311,7 +375,7 @@ class KernelSession:
                         state_lost=True,
                     )
                     return
-                if msg is not None:
+                if isinstance(msg, dict):
                     if msg["msg_type"] == "status":
                         got_idle = msg["content"]["execution_state"] == "idle"
                     for event in self._translate(msg, seen_plots):
@@ -447,7 +511,7 @@ class KernelSession:
 
     async def describe(self) -> DeviceReport:
         """The torch version and the device the session uses, or why that device is missing."""
-        return await self.evaluate("__tutor__.describe_device()")
+        return await self.evaluate("__tutor__.session_device()")
 
     async def _request(
         self,
@@ -543,9 +607,13 @@ class KernelSession:
             inbox.put_nowait(msg)
 
     def _route_reply(self, msg: dict[str, Any]) -> None:
-        future = self._replies.get(msg["parent_header"].get("msg_id", ""))
+        msg_id = msg["parent_header"].get("msg_id", "")
+        future = self._replies.get(msg_id)
         if future is not None and not future.done():
             future.set_result(msg)
+            inbox = self._iopub.get(msg_id)
+            if inbox is not None:
+                inbox.put_nowait(_REPLIED)
 
     async def _watch(self) -> None:
         while True:
@@ -574,12 +642,17 @@ class KernelSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
-        pid = self.pid
+        process = getattr(self._km.provisioner if self._km else None, "process", None)
         km, kc, self._km, self._kc = self._km, self._kc, None, None
         if kc is not None:
             kc.stop_channels()
-        if pid is not None:
-            _kill_process_group(pid)
+        if process is not None:
+            _kill_process_group(process.pid)
+            # jupyter_client looks every 0.1 s whether the process has ended: look sooner.
+            for _ in range(KILL_WAIT_TRIES):
+                if process.poll() is not None:
+                    break
+                await asyncio.sleep(KILL_WAIT_S)
         if km is not None:
             with contextlib.suppress(Exception):
                 await km.shutdown_kernel(now=True)
