@@ -68,3 +68,17 @@ def test_each_lesson_passes_alone(tmp_path: Path, lesson_id: str) -> None:
     assert lesson["id"] == lesson_id
     assert lesson["status"] == "passed"
     assert all(step["status"] == "passed" for step in lesson["steps"])
+
+
+def test_the_engine_benchmark_turns_the_lessons_into_a_plain_script() -> None:
+    """The benchmark compares headless with this script: it must stay valid Python."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    try:
+        from bench_engine import lessons_as_script
+    finally:
+        sys.path.pop(0)
+    script = lessons_as_script()
+    compile(script, "lessons_script.py", "exec")
+    assert "get_ipython().system('ls -l models/')" in script

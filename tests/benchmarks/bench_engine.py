@@ -114,13 +114,35 @@ async def track_overhead(rounds: int) -> tuple[list[float], list[float], int]:
     return plain, tracked, rows
 
 
+SCRIPT_PRELUDE = """\
+import subprocess
+from tutor.kernel import *
+from tutor.kernel import recorder as _recorder
+
+
+class _Shell:
+    \"\"\"What IPython's syntax (``!cmd``) becomes in a plain script: a shell command.\"\"\"
+
+    def system(self, command):
+        subprocess.run(command, shell=True, check=False, stdout=subprocess.DEVNULL)
+
+
+def get_ipython():
+    return _Shell()
+"""
+
+
 def lessons_as_script() -> str:
     """Every block headless runs, in order, as one plain Python script.
 
-    Each block starts a new run, as each cell does in the session.
+    Each block starts a new run, as each cell does in the session.  IPython's own
+    syntax (``!ls``) is turned into plain Python, as IPython itself turns it.
     """
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    plain = TransformerManager().transform_cell
     lessons = load_lessons(bundled_lessons_dir())
-    parts = ["from tutor.kernel import *\nfrom tutor.kernel import recorder as _recorder\n"]
+    parts = [SCRIPT_PRELUDE]
     for lesson in lessons.lessons:
         for step in lesson.steps:
             if step.is_exercise:
@@ -130,7 +152,7 @@ def lessons_as_script() -> str:
                 )
             for block in step.runnable_blocks():
                 if block.kind is not BlockKind.HINT:
-                    parts += ["_recorder.current.start_run()", block.text]
+                    parts += ["_recorder.current.start_run()", plain(block.text)]
     return "\n".join(parts)
 
 
