@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import lesson_step, lesson_text, write_lesson_dir
+from tests.builders import BASICS, EXERCISE, course, lesson_step, lesson_text, write_lesson_dir
 from tests.processes import LONGEST_RUN_S, TEST_TAG
+from tutor.lessons import LessonSet
+from tutor.progress import ProgressStore
 from tutor.session.kernel import KernelSession
 
 
@@ -66,3 +68,15 @@ def lesson_md() -> Callable[..., str]:
 @pytest.fixture(scope="session")
 def write_lessons() -> Callable[[Path, dict[str, str]], Path]:
     return write_lesson_dir
+
+
+@pytest.fixture
+def app_lessons(tmp_path: Path) -> LessonSet:
+    """The app tests' course: ``BASICS`` and ``EXERCISE`` (tests/builders.py)."""
+    return course(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ProgressStore:
+    """A progress file of the test's own."""
+    return ProgressStore(tmp_path / "state" / "progress.json")

@@ -19,7 +19,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import RichLog, Static
 
-from tests.builders import BASICS, EXERCISE, course, lesson_step, lesson_text
+from tests.builders import course, lesson_step, lesson_text
 from tests.scripted import Reply, ScriptedSession, basics_session
 from tutor.lessons import LessonSet
 from tutor.progress import Progress, ProgressStore
@@ -32,21 +32,11 @@ from tutor.tui.widgets.tensor_inspector import TensorInspector
 
 
 @pytest.fixture
-def lessons(tmp_path: Path) -> LessonSet:
-    return course(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ProgressStore:
-    return ProgressStore(tmp_path / "state" / "progress.json")
-
-
-@pytest.fixture
-def make_app(lessons: LessonSet, store: ProgressStore, tmp_path: Path, monkeypatch):
+def make_app(app_lessons: LessonSet, store: ProgressStore, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
     def make(**kwargs) -> TutorApp:
-        return TutorApp(lessons, device="cpu", store=store, **kwargs)
+        return TutorApp(app_lessons, device="cpu", store=store, **kwargs)
 
     return make
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from textual.widgets import RichLog
 
-from tests.builders import BASICS, EXERCISE, course
 from tests.scripted import Reply, ScriptedSession, basics_session
 from tests.test_app import ready, until
 from tutor.lessons import LessonSet
@@ -28,16 +27,6 @@ from tutor.tui.widgets.step_view import StepView
 
 WORDS = {"torch.arange": "function", "torch.argmax": "function", "torch.zeros": "function"}
 DOCS = {"torch.arange": "arange(start=0, end, step=1) -> Tensor\n\nReturns a 1-D tensor."}
-
-
-@pytest.fixture
-def lessons(tmp_path: Path) -> LessonSet:
-    return course(tmp_path / "lessons", {"01_basics.md": BASICS, "02_practice.md": EXERCISE})
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ProgressStore:
-    return ProgressStore(tmp_path / "state" / "progress.json")
 
 
 @pytest.fixture
@@ -56,13 +45,13 @@ def session() -> ScriptedSession:
 
 @pytest.fixture
 def make_app(
-    lessons: LessonSet, store: ProgressStore, session: ScriptedSession, tmp_path, monkeypatch
+    app_lessons: LessonSet, store: ProgressStore, session: ScriptedSession, tmp_path, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)
 
     def make(**kwargs) -> TutorApp:
         return TutorApp(
-            lessons, device="cpu", store=store, session=kwargs.pop("session", session), **kwargs
+            app_lessons, device="cpu", store=store, session=kwargs.pop("session", session), **kwargs
         )
 
     return make
@@ -397,10 +386,10 @@ def test_own_editor_key_is_only_for_exercises(make_app) -> None:
 
 @pytest.mark.kernel
 async def test_the_console_in_a_real_session(
-    lessons: LessonSet, store, tmp_path, monkeypatch
+    app_lessons: LessonSet, store, tmp_path, monkeypatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    app = TutorApp(lessons, device="cpu", store=store)
+    app = TutorApp(app_lessons, device="cpu", store=store)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
         await pilot.press("enter")  # step 1 makes `kept`
