@@ -187,3 +187,29 @@ def test_inspection_entries_have_the_fields_the_protocol_names_for_their_kind() 
     )
     assert (weight["name"], weight["shape"]) == ("model.weight", [1, 2])
     assert optimizer == OptimizerSummary(name="opt", kind="optimizer", type="SGD", lr=0.1, params=2)
+
+
+def test_a_completion_reply_gives_matches_and_the_kinds_ipython_could_tell() -> None:
+    from tutor.session.kernel import completion_from_reply
+
+    reply = {
+        "status": "ok",
+        "matches": ["reshape", "reshape_as", "resize_"],
+        "cursor_start": 2,
+        "cursor_end": 6,
+        "metadata": {
+            "_jupyter_types_experimental": [
+                {"text": "reshape", "type": "function"},
+                {"text": "reshape_as", "type": "<unknown>"},
+            ]
+        },
+    }
+    completion = completion_from_reply(reply, 6)
+    assert (completion.start, completion.end) == (2, 6)
+    assert [(item.text, item.type) for item in completion.matches] == [
+        ("reshape", "function"),
+        ("reshape_as", ""),
+        ("resize_", ""),
+    ]
+    failed = completion_from_reply({"status": "error"}, 6)
+    assert (failed.start, failed.end, failed.matches) == (6, 6, ())

@@ -546,17 +546,7 @@ class KernelSession:
     ) -> Completion:
         """The kernel's completions at ``cursor_pos``, with their kinds where IPython gives them."""
         content = await self._query(lambda: self._kc.complete(code, cursor_pos), timeout)
-        if content.get("status") != "ok":
-            return Completion(cursor_pos, cursor_pos)
-        types = {
-            item.get("text"): item.get("type") or ""
-            for item in content.get("metadata", {}).get("_jupyter_types_experimental", [])
-        }
-        return Completion(
-            content.get("cursor_start", cursor_pos),
-            content.get("cursor_end", cursor_pos),
-            tuple(CompletionItem(text, types.get(text, "")) for text in content["matches"]),
-        )
+        return completion_from_reply(content, cursor_pos)
 
     async def inspect_code(
         self, code: str, cursor_pos: int, *, timeout: float = QUERY_TIMEOUT_S
@@ -705,3 +695,19 @@ def _kill_process_group(pid: int) -> None:
     """Whatever the lesson code started in the kernel's process group goes too."""
     with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
         os.killpg(pid, signal.SIGKILL)
+
+
+def completion_from_reply(content: dict[str, Any], cursor_pos: int) -> Completion:
+    """A ``complete_reply``'s matches, with their kinds where IPython could tell them
+    (it says "<unknown>" where jedi ran out of time to infer one: no kind, then)."""
+    if content.get("status") != "ok":
+        return Completion(cursor_pos, cursor_pos)
+    types = {
+        item.get("text"): "" if item.get("type") in (None, "<unknown>") else item["type"]
+        for item in content.get("metadata", {}).get("_jupyter_types_experimental", [])
+    }
+    return Completion(
+        content.get("cursor_start", cursor_pos),
+        content.get("cursor_end", cursor_pos),
+        tuple(CompletionItem(text, types.get(text, "")) for text in content["matches"]),
+    )
