@@ -684,3 +684,60 @@ async def test_an_exercise_replayed_with_its_solution_is_not_marked_solved(
         assert session.ran == ["answer = 42", "print(answer)"], "replayed with the solution"
         assert app.progress.completed == {"practice": [1]}, "the exercise is still to do"
     assert store.load().completed == {"practice": [1]}
+
+
+def notes(app: TutorApp) -> list[str]:
+    return [notification.message for notification in app._notifications]
+
+
+async def test_an_interrupt_is_reported_once_it_stopped_something(scripted_app) -> None:
+    app = scripted_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n", "n")  # the endless loop (its earlier steps replay first)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.runner.running == ("basics", 2))
+        await pilot.press("ctrl+c")
+        assert "Asking the code to stop…" in notes(app)
+        await ready(pilot, app)
+        assert "Interrupted. The session keeps its variables." in notes(app)
+        assert "KeyboardInterrupt" in status_text(app)
+        assert app.query_one("#hint").has_class("hidden"), "stopping a run is no mistake"
+
+
+async def test_an_interrupt_that_came_too_late_says_nothing_was_stopped(tmp_path: Path) -> None:
+    lines = [Output("stdout", f"line {i}\n") for i in range(20)]
+    app = one_step_app(tmp_path, "for i in range(20): print('line', i)", Reply(lines, pause_s=0.05))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.session.state is KernelState.BUSY)
+        await pilot.press("ctrl+c")  # the scripted code does not stop: it ends on its own
+        await ready(pilot, app)
+        assert "passed" in status_text(app)
+        assert not any(n.startswith("Interrupted") for n in notes(app))
+        assert "The step ended before the interrupt reached it: nothing was stopped." in notes(app)
+
+
+async def test_a_new_run_and_a_restart_put_away_the_last_hint(make_app) -> None:
+    session = basics_session()
+    session.replies["while True"] = Reply()  # the endless loop ends, so that it replays
+    session.replies["total = float"] = Reply(error=("NameError", "name 'kept' is not defined"))
+    app = make_app(session=session)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n", "n", "n", "enter")  # "Use what was kept", which fails
+        await ready(pilot, app)
+        hint = app.query_one("#hint", Static)
+        assert not hint.has_class("hidden")
+        first, *_rest = plain(hint.content).splitlines()
+        assert first.strip() == "Hint.", "the hint's own text starts on a line of its own"
+        session.replies.pop("total = float")
+        await pilot.press("enter")
+        await until(pilot, lambda: "passed" in status_text(app) and not app.running)
+        assert hint.has_class("hidden"), "a hint of the last run stayed under ✓ passed"
+        await pilot.press("h")
+        assert not hint.has_class("hidden")
+        await pilot.press("R")
+        await until(pilot, lambda: "up to date" in status_text(app) and not app.running)
+        assert hint.has_class("hidden")

@@ -230,3 +230,31 @@ async def test_console_code_is_no_step_and_a_session_it_kills_is_restarted(
     results = await finished(runner.run_to(a, 1))
     assert [r.index for r in results] == [0, 1], "the steps replay; the console's code never"
     assert session.ran.count("PEEK") == 1
+
+
+async def test_a_step_the_learner_stopped_gets_no_hint(tmp_path: Path) -> None:
+    lessons = course(
+        tmp_path / "hinted",
+        {
+            "01_h.md": lesson_text(
+                "H", lesson_step("Spin", "SPIN", hint="Look at the loop."), lesson_id="h"
+            )
+        },
+    )
+    session = ScriptedSession({"SPIN": Reply(hang=True)})
+    runner = await started(session, lessons, timeout=None)
+
+    async def stop_it() -> None:
+        while session.state is not KernelState.BUSY:
+            await asyncio.sleep(0.01)
+        await session.interrupt()
+
+    stopper = asyncio.create_task(stop_it())
+    [stopped] = await finished(runner.run_step(lessons.get("h"), 0))
+    await stopper
+    assert stopped.result.error is not None
+    assert stopped.result.error.type == "KeyboardInterrupt"
+    assert stopped.result.hint == "", "stopping a run is no mistake to hint at"
+    session.replies["SPIN"] = Reply(error=("ValueError", "bad"))
+    [failed] = await finished(runner.run_step(lessons.get("h"), 0))
+    assert failed.result.hint == "Look at the loop.", "a real failure keeps the step's hint"

@@ -386,10 +386,15 @@ class Runner:
                 info.message or "a check failed (its assert has no message)",
                 info.traceback,
             )
-        hints = [
-            hint_for(info.type, info.message) or self._missing_name_hint(lesson, index, info),
-            step.hint,
-        ]
+        # A step the learner stopped made no mistake: no hint for it.
+        hints = (
+            []
+            if finished.status is RunStatus.INTERRUPTED
+            else [
+                hint_for(info.type, info.message) or self._missing_name_hint(lesson, index, info),
+                step.hint,
+            ]
+        )
         return StepResult(
             lesson.id,
             index,

@@ -114,6 +114,8 @@ class TutorApp(App[None]):
         self._live_view = "#step"
         """Where the live output goes: the step view, or the console (#console)."""
         self._interrupted_at: float | None = None
+        self._stopping: tuple[str, int] | None = None
+        """The step an interrupt was sent to, until it ends."""
         self._editor_timer: Timer | None = None
         self._lifecycle = ProcessLifecycle(
             stop=lambda code: self.call_next(self._leave, code), abandon=self._abandon
@@ -251,6 +253,7 @@ class TutorApp(App[None]):
         self._live_view = "#step"
         view = self.query_one(StepView)
         view.clear_output()
+        view.hide_hint()
         view.follow_run()
         solved = self.progress.solved_code()
         if replay_only:
@@ -322,6 +325,12 @@ class TutorApp(App[None]):
     async def _finished(self, event: StepFinished, view: StepView) -> bool:
         result = event.result
         self._redraw_live(final=True)
+        if self._stopping == result.key:
+            self._stopping = None
+            if result.error is not None and result.error.type == "KeyboardInterrupt":
+                self.notify("Interrupted. The session keeps its variables.")
+            elif result.status is StepStatus.PASSED:
+                self.notify("The step ended before the interrupt reached it: nothing was stopped.")
         step = event.lesson.steps[event.index]
         # An exercise replayed with its reference solution was not solved by the learner.
         by_the_learner = not (
@@ -431,8 +440,10 @@ class TutorApp(App[None]):
             await self._restart(replay=False)
             return
         self._interrupted_at = self._interrupted_at or now
+        self._stopping = self.runner.running
         await self.session.interrupt()
-        self.notify("Interrupted. The session keeps its variables.")
+        # Said once the step has ended: whether the interrupt stopped it, or came too late.
+        self.notify("Asking the code to stop…", timeout=3)
 
     async def action_restart(self) -> None:
         await self._restart(replay=True)
@@ -441,6 +452,7 @@ class TutorApp(App[None]):
         self.workers.cancel_group(self, "run")
         self.workers.cancel_group(self, "console")
         self.query_one(SessionPanel).clear()
+        self.query_one(StepView).hide_hint()
         self.query_one(StepView).show_status("Restarting the session…")
         try:
             await self.runner.restart()

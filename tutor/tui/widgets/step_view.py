@@ -234,10 +234,15 @@ class StepView(VerticalScroll):
 
     async def show_hint(self, text: str) -> None:
         hint = self.query_one("#hint", Static)
-        hint.update(Markdown("**Hint.** " + (text or "No hint for this step.")))
+        # On a line of its own: a hint may start with a list or a code block.
+        hint.update(Markdown("**Hint.**\n\n" + (text or "No hint for this step.")))
         hint.set_class(False, "hidden")
         if not self._following:  # a run's hint comes at its end, which is followed
             hint.scroll_visible()
+
+    def hide_hint(self) -> None:
+        """A new run starts, or the session restarted: the last run's hint no longer applies."""
+        self.query_one("#hint", Static).set_class(True, "hidden")
 
     def show_solution(self, code: str) -> None:
         solution = self.query_one("#solution", Static)
