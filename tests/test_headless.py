@@ -521,3 +521,26 @@ def test_metrics_table_for_a_short_history_shows_every_row() -> None:
     lines = table_lines(rows)
     assert first_cells(lines) == ["0", "1", "2"]
     assert [line.split()[0] for line in lines if "│ ★" in line] == ["2"]
+
+
+def test_the_app_asks_about_a_device_named_on_the_command_line(monkeypatch) -> None:
+    import subprocess as subprocess_module
+
+    from tutor.cli import device_problem
+
+    def no_child(*args, **kwargs):
+        raise AssertionError("auto and cpu need no check")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(subprocess_module, "run", no_child)
+        assert device_problem("auto") is None
+        assert device_problem("cpu") is None
+    problem = device_problem("mps")  # no Linux machine has Apple's GPU
+    assert problem is not None
+    assert "device 'mps' is not available" in problem and "--device cpu" in problem
+
+    def broken_child(*args, **kwargs):
+        return subprocess_module.CompletedProcess(args, 1, "", "Traceback…\nImportError: no torch")
+
+    monkeypatch.setattr(subprocess_module, "run", broken_child)
+    assert device_problem("cuda") == "could not check device 'cuda': ImportError: no torch"

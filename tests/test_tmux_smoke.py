@@ -159,3 +159,17 @@ def test_the_learners_own_editor_round_trip(tmp_path: Path) -> None:
         assert saved["completed"] == {"practice": [0]}
     finally:
         tmux("kill-session", "-t", name)
+
+
+def test_the_app_refuses_a_missing_device_before_its_screen_opens(tmp_path: Path) -> None:
+    course(tmp_path / "lessons", {"01_practice.md": EXERCISE})
+    name = "tutor-device"
+    before = kernel_pids()
+    start_in_tmux(name, tmp_path, program="-m tutor --device mps")
+    try:
+        shown = wait_for(name, "TUTOR-EXITED 2")
+        assert "device 'mps' is not available" in shown, shown
+        assert "Set the answer" not in shown, "the app's screen never opened"
+        assert kernel_pids() == before, "no session was started"
+    finally:
+        tmux("kill-session", "-t", name)

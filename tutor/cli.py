@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -150,6 +151,35 @@ def _headless(args: argparse.Namespace, lessons: LessonSet, selected: list[Lesso
         session.kill()  # a no-op once headless has shut it down
 
 
+DEVICE_CHECK = (
+    "import sys\n"
+    "from tutor.kernel.inspect import device_unavailable_reason\n"
+    "print(device_unavailable_reason(sys.argv[1]) or '')\n"
+)
+
+
+def device_problem(device: str) -> str | None:
+    """Why the device asked for cannot be used here, or None: for the app, which asks
+    before its screen opens (headless asks its session).  torch is imported in a child
+    process, never in tutor's own; only a device named on the command line is checked."""
+    if device in ("auto", "cpu"):
+        return None
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", DEVICE_CHECK, device],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"could not check device {device!r}: {exc}"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"could not check device {device!r}: {last}"
+    return done.stdout.strip() or None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -171,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
             "tutor: the app needs a terminal, and this is not one. "
             "Use 'python -m tutor --headless' to run the lessons without a screen.\n",
         )
+    problem = device_problem(args.device)
+    if problem:
+        parser.exit(EXIT_USAGE, f"tutor: {problem}\n")
     if args.reset_progress:
         from tutor.progress import ProgressStore
 
