@@ -19,9 +19,9 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import RichLog, Static
 
-from tests.builders import course, lesson_step, lesson_text
+from tests.builders import BASICS, course, lesson_step, lesson_text
 from tests.scripted import Reply, ScriptedSession, basics_session
-from tutor.lessons import LessonSet
+from tutor.lessons import LessonSet, load_lessons
 from tutor.progress import Progress, ProgressStore
 from tutor.protocol import PlotSpec, SeriesSpec
 from tutor.session import Display, History, KernelState, Metrics, Output, Result
@@ -741,3 +741,19 @@ async def test_a_new_run_and_a_restart_put_away_the_last_hint(make_app) -> None:
         await pilot.press("R")
         await until(pilot, lambda: "up to date" in status_text(app) and not app.running)
         assert hint.has_class("hidden")
+
+
+async def test_a_lesson_file_with_a_problem_is_named_not_dropped_silently(tmp_path: Path) -> None:
+    directory = tmp_path / "lessons"
+    course(directory, {"01_basics.md": BASICS})
+    (directory / "02_broken.md").write_text(
+        "---\ntitle: Broken\n---\n\n## A step\n\n```python\nx = 1\n"
+    )
+    lessons = load_lessons(directory)
+    assert lessons.errors, "the broken file must be reported by the loader"
+    app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        [note] = [n for n in app._notifications if "lesson file problem" in n.title]
+        assert f"{directory / '02_broken.md'}:" in note.message
+        assert str(lessons.errors[0]) in note.message

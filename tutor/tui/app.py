@@ -135,12 +135,28 @@ class TutorApp(App[None]):
         self.session.add_state_listener(self._post_state)
         if self.store.warning:
             self.notify(self.store.warning, title="Progress", severity="warning", timeout=10)
+        if self.lessons.errors:
+            self._tell_lesson_errors()
         await self._show_current()
         self.set_interval(REFRESH_S, self._redraw_live)
         self.call_after_refresh(ProcessLifecycle.freeze_startup_objects)
         if self.start_session_on_mount:
             # After the first frame: the learner reads while the kernel starts.
             self.call_after_refresh(self.start_session)
+
+    def _tell_lesson_errors(self) -> None:
+        """Lesson files that did not load are left out: say which and why, as --check does."""
+        errors = self.lessons.errors
+        shown = [str(error) for error in errors[:5]]
+        if len(errors) > len(shown):
+            shown.append(f"… and {len(errors) - len(shown)} more (python -m tutor --check)")
+        self.notify(
+            "\n".join(shown),
+            title=f"{len(errors)} lesson file problem(s): those lessons are left out",
+            severity="warning",
+            timeout=30,
+            markup=False,
+        )
 
     # -- where we are ---------------------------------------------------------
     @property
