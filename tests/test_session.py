@@ -247,6 +247,7 @@ async def test_code_ignoring_interrupts_is_stopped_for_its_owner_to_restart() ->
         assert not psutil.pid_exists(old_pid) or psutil.Process(old_pid).status() == "zombie"
         refused = finished(await collect(session, "print('not run')"))
         assert refused.status is RunStatus.DEAD
+        assert refused.state_lost is True, "a run on a dead session lost its state too"
         assert refused.reason == done.reason
         await session.restart()
         assert session.pid != old_pid

@@ -403,7 +403,7 @@ class Runner:
             error=info,
             failed_block=block,
             hint="\n\n".join(h for h in hints if h),
-            session_restarted=finished.state_lost or finished.status is RunStatus.DEAD,
+            session_restarted=finished.state_lost,
         )
 
     def _missing_name_hint(self, lesson: Lesson, index: int, info: ErrorInfo) -> str:
@@ -439,7 +439,7 @@ class Runner:
             if isinstance(event, Finished):
                 finished = event
             yield event
-        if finished is not None and (finished.state_lost or finished.status is RunStatus.DEAD):
+        if finished is not None and finished.state_lost:
             await self._recover()
 
     # -- replay and lessons ---------------------------------------------

@@ -111,7 +111,8 @@ class Error:
 @dataclass(frozen=True)
 class Finished:
     """The run is over.  ``state_lost`` means the session's namespace is gone: the code
-    killed it, or it would not stop and the session killed it."""
+    killed it, or it would not stop and the session killed it.  A ``DEAD`` run always
+    has it."""
 
     status: RunStatus
     duration_s: float

@@ -340,7 +340,7 @@ class KernelSession:
             if self.state is KernelState.BUSY:
                 raise SessionBusy("the session is already running code")
             reason = self.death_reason or f"the Python session is {self.state.value}"
-            yield Finished(RunStatus.DEAD, 0.0, reason=reason)
+            yield Finished(RunStatus.DEAD, 0.0, reason=reason, state_lost=True)
             return
         self._interrupt_reason = None
         self._interrupts_sent = 0

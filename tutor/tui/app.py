@@ -43,7 +43,6 @@ from tutor.session import (
     Finished,
     KernelSession,
     KernelState,
-    RunStatus,
     Session,
     SessionBusy,
     SessionError,
@@ -566,7 +565,7 @@ class TutorApp(App[None]):
             console.write_notice(clean_traceback(error.traceback) or error.type, "stderr")
             if hint := hint_for(error.type, error.message):
                 console.write_notice(f"Hint: {hint}", "hint")
-        if finished is not None and (finished.state_lost or finished.status is RunStatus.DEAD):
+        if finished is not None and finished.state_lost:
             self.query_one(SessionPanel).clear()
             console.write_notice(
                 f"{finished.reason}: the session was restarted, and its variables are gone. "
