@@ -415,12 +415,7 @@ class Runner:
         )
         if match is None:
             return ""
-        earlier = [
-            (required, i)
-            for required in self.lessons.requirements(lesson)
-            for i in range(len(required.steps))
-        ] + [(lesson, i) for i in range(index)]
-        for other, i in reversed(earlier):
+        for other, i in reversed(self._builds_on(lesson, index)):
             step = other.steps[i]
             if any(match[1] in defined_names(b.text) for b in step.runnable_blocks()):
                 return (
@@ -451,14 +446,19 @@ class Runner:
         Quarantined steps are left out unless ``include_quarantined``: one that
         killed or hung the session would do it again.
         """
-        wanted = [
-            (required, i)
-            for required in self.lessons.requirements(lesson)
-            for i in range(len(required.steps))
-        ]
-        wanted += [(lesson, i) for i in range(index)]
         left_out = self._held if include_quarantined else self._held | self._quarantined
+        wanted = self._builds_on(lesson, index)
         return [(les, i) for les, i in wanted if (les.id, i) not in left_out]
+
+    def _builds_on(self, lesson: Lesson, index: int) -> list[tuple[Lesson, int]]:
+        """Every step that step ``index`` of ``lesson`` builds on, in course order: the
+        lessons it requires, then its own earlier steps."""
+        required = [
+            (other, i)
+            for other in self.lessons.requirements(lesson)
+            for i in range(len(other.steps))
+        ]
+        return required + [(lesson, i) for i in range(index)]
 
     async def replay_to(
         self,
