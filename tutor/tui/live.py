@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from rich.text import Text
+
 from tutor.output import Line, Transcript
 from tutor.protocol import PlotSpec
 from tutor.session import ClearOutput, Display, Event, History, Metrics, Output, Plot, Result
@@ -33,6 +35,17 @@ class OutputView(Protocol):
     def rewrite_output(self, lines: Iterable[Line]) -> None: ...
 
     def show_current_line(self, text: str, stream: str) -> None: ...
+
+
+OUTPUT_STYLES = {"stderr": "red", "notice": "dim italic", "hint": "yellow"}
+"""How output of each kind is drawn; what the code printed keeps its own colours."""
+
+
+def output_text(text: str, kind: str) -> Text:
+    """A line of output as the step view and the console draw it: its own colours kept
+    (parsing them only where there are any)."""
+    style = OUTPUT_STYLES.get(kind, "")
+    return Text.from_ansi(text, style=style) if "\x1b" in text else Text(text, style=style)
 
 
 OUTPUT_LINES = 2000

@@ -18,19 +18,11 @@ from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
 from tutor.output import Line
+from tutor.tui.live import output_text
 from tutor.tui.widgets.console_input import ConsoleInput
 
 KEPT_LINES = 2000
 """The console's transcript keeps its last lines."""
-
-STYLES = {"stderr": "red", "notice": "dim italic", "hint": "yellow"}
-"""How output of each kind is drawn; what the code printed keeps its own colours."""
-
-
-def _text(text: str, kind: str) -> Text:
-    """A line as drawn: its own colours kept (parsing them only where there are any)."""
-    style = STYLES.get(kind, "")
-    return Text.from_ansi(text, style=style) if "\x1b" in text else Text(text, style=style)
 
 
 class ScratchConsole(Vertical):
@@ -91,14 +83,14 @@ class ScratchConsole(Vertical):
 
     def write_notice(self, text: str, kind: str = "notice") -> None:
         """A line of tutor's own (a traceback, a hint, a notice)."""
-        self._write(_text(text.rstrip("\n"), kind))
+        self._write(output_text(text.rstrip("\n"), kind))
 
     # The step view's drawing methods, which ``LiveRun`` calls.
     def keep_following(self) -> None:
         """The transcript always shows its end (RichLog scrolls as it grows)."""
 
     def write_lines(self, lines: Iterable[Line]) -> None:
-        self._write(*(_text(line.text, line.kind) for line in lines))
+        self._write(*(output_text(line.text, line.kind) for line in lines))
 
     def rewrite_output(self, lines: Iterable[Line]) -> None:
         """The command's output changed (a clear, a display updated): its lines again."""
@@ -115,4 +107,4 @@ class ScratchConsole(Vertical):
         current = self.query_one("#console-line", Static)
         current.set_class(not text, "hidden")
         if text:
-            current.update(_text(text, stream))
+            current.update(output_text(text, stream))

@@ -14,12 +14,10 @@ from textual.widgets import Collapsible, RichLog, Static
 from tutor.lessons import BlockKind, Lesson
 from tutor.output import Line
 from tutor.runner import StepResult, StepStatus
+from tutor.tui.live import output_text
 from tutor.tui.widgets.code_editor import CodeEditor
 
 MAX_OUTPUT_LINES = 2000
-
-STYLES = {"stderr": "red", "notice": "dim italic"}
-"""How output of each kind is drawn; what the code printed keeps its own colours."""
 
 
 def _syntax(code: str) -> Syntax:
@@ -192,14 +190,14 @@ class StepView(VerticalScroll):
     def write_output(self, text: str, stream: str = "stdout") -> None:
         """Text of tutor's own (a traceback, a notice) after the output so far."""
         self._log().write(
-            Text.from_ansi(text.rstrip("\n"), style=STYLES.get(stream, "")),
+            output_text(text.rstrip("\n"), stream),
             width=self._wrap_width(),
         )
 
     def write_lines(self, lines: Iterable[Line]) -> None:
         """Finished lines of the run's output, after those shown: one write for them all
         (a write per line stalled the screen for a loop printing thousands a second)."""
-        texts = [Text.from_ansi(line.text, style=STYLES.get(line.kind, "")) for line in lines]
+        texts = [output_text(line.text, line.kind) for line in lines]
         if texts:
             self._log().write(Text("\n").join(texts), width=self._wrap_width())
 
@@ -214,7 +212,7 @@ class StepView(VerticalScroll):
         current.set_class(not text, "hidden")
         if text:
             self.query_one("#output-box").set_class(False, "hidden")
-            current.update(Text.from_ansi(text, style=STYLES.get(stream, "")))
+            current.update(output_text(text, stream))
 
     def _log(self) -> RichLog:
         self.query_one("#output-box").set_class(False, "hidden")
