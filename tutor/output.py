@@ -217,11 +217,11 @@ class Transcript:
         """The line being written, as it shows now."""
         return _apply_controls(self.partial)
 
-    def text(self, *, ansi: bool = True) -> str:
-        """Everything, as one text; without ``ansi``, with no escape sequence left."""
+    def text(self) -> str:
+        """Everything, as one text (colours kept: ``strip_ansi`` takes them out)."""
         text = "".join(line.text + "\n" for line in self.lines) + self.current_line
         if self.dropped:
             if text and not text.endswith("\n"):
                 text += "\n"
             text += f"… {self.dropped:,} more characters of output not kept\n"
-        return text if ansi else strip_ansi(text)
+        return text
