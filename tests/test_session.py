@@ -35,7 +35,7 @@ from tutor.session import (
     RunStatus,
     SessionError,
 )
-from tutor.session import kernel as kernel_module
+from tutor.session import process as process_module
 from tutor.session.kernel import summary_events
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.kernel]
@@ -533,7 +533,9 @@ async def test_lesson_code_may_import_what_the_kernel_starts_without(
 async def test_a_kernel_that_dies_on_start_up_is_a_session_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kernel_module, "KERNEL_ARGV", [sys.executable, "-c", "raise SystemExit(3)"])
+    monkeypatch.setattr(
+        process_module, "KERNEL_ARGV", [sys.executable, "-c", "raise SystemExit(3)"]
+    )
     session = KernelSession(cwd=tmp_path)
     started = time.monotonic()
     with pytest.raises(SessionError, match="could not start"):

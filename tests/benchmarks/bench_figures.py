@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tutor.session import KernelSession
-from tutor.session import kernel as session_kernel
+from tutor.session import process as session_process
 
 LOAD_MATPLOTLIB = "import matplotlib.pyplot as plt\nplt.figure()\nplt.close('all')"
 FIRST_PLOT = "import matplotlib.pyplot as plt\nplt.plot(range(1000))"
@@ -40,24 +40,16 @@ hook_s = statistics.median(timeit.repeat(flush_figures, number=1000, repeat=9)) 
 @contextlib.contextmanager
 def without_tutor_backend() -> Iterator[None]:
     """Kernels started inside this block get no ``MPLBACKEND`` from tutor."""
-    original = session_kernel.kernel_manager
+    original = session_process.kernel_environment
 
-    def manager(**options: Any) -> Any:
-        km = original(**options)
-        start_kernel = km.start_kernel
+    def environment(*args: Any) -> dict[str, str]:
+        return {k: v for k, v in original(*args).items() if k != "MPLBACKEND"}
 
-        async def start_without(**kwargs: Any) -> None:
-            kwargs["env"] = {k: v for k, v in kwargs["env"].items() if k != "MPLBACKEND"}
-            await start_kernel(**kwargs)
-
-        km.start_kernel = start_without
-        return km
-
-    session_kernel.kernel_manager = manager
+    session_process.kernel_environment = environment
     try:
         yield
     finally:
-        session_kernel.kernel_manager = original
+        session_process.kernel_environment = original
 
 
 async def run(session: KernelSession, code: str) -> float:

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import queue
-import shutil
 import signal
-import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jupyter_client import AsyncKernelManager
+    from jupyter_client.asynchronous import AsyncKernelClient
 
 
 from tutor.output import strip_ansi
 from tutor.protocol import (
-    MATPLOTLIB_BACKEND,
     METRICS,
     MIME_TYPE,
     PLOTS,
@@ -62,6 +58,7 @@ from tutor.session.events import (
     Result,
     RunStatus,
 )
+from tutor.session.process import KERNEL_ARGV, KernelProcess
 
 BOOTSTRAP = "import tutor.kernel as __tutor__\n__tutor__.install(get_ipython())"
 SUMMARY_EXPRESSION = "__tutor__.as_json(__tutor__.run_summary())"
@@ -89,28 +86,11 @@ _REPLIED = object()
 kernel's idle status and its reply travel on different sockets, either may come first."""
 
 
-KERNEL_ARGV = [
-    sys.executable,
-    "-m",
-    "tutor.kernel_launcher",
-    "-f",
-    "{connection_file}",
-    "--HistoryManager.enabled=False",
-    "--IPythonKernel._execute_sleep=0",
-]
-"""tutor's own launcher on tutor's own interpreter: a kernelspec named ``python3``
-installed elsewhere may point at another interpreter without tutor's packages.
-
-ipykernel sleeps 0.5 ms before each execute reply, so that a client reading only
-the reply sees the output first; a run here waits for the idle status, which
-comes after all of its output, so the sleep only slows every step."""
-
-
 def kernel_manager(**options: Any) -> AsyncKernelManager:
-    """An async kernel manager that always starts ``KERNEL_ARGV``.
+    """A jupyter_client kernel manager that starts tutor's kernel as the session does.
 
-    jupyter_client is imported here, on first use, so that the app's first
-    screen does not wait for it.
+    The session launches and signals its kernel itself (``KernelProcess``); the
+    benchmarks use this manager to compare the session with plain jupyter_client.
     """
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpec
@@ -126,6 +106,16 @@ def kernel_manager(**options: Any) -> AsyncKernelManager:
             )
 
     return TutorKernelManager(**options)
+
+
+def _client(kernel: KernelProcess) -> AsyncKernelClient:
+    """A client for ``kernel``; jupyter_client is imported here, on first use, so that
+    neither the app's first screen nor the kernel's launch waits for it."""
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    client = AsyncKernelClient()
+    client.load_connection_info(kernel.connection)
+    return client
 
 
 def describe_exit(returncode: int | None) -> str:
@@ -166,10 +156,8 @@ class KernelSession:
         self.state = KernelState.STOPPED
         self.death_reason = ""
         self._listeners: list[Callable[[KernelState], None]] = []
-        self._km: AsyncKernelManager | None = None
+        self._kernel: KernelProcess | None = None
         self._kc: Any = None
-        self._dir: Path | None = None
-        self._log: BinaryIO | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._iopub: dict[str, asyncio.Queue[Any]] = {}
         self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -191,32 +179,26 @@ class KernelSession:
         """Start the kernel's process now, before any event loop runs.
 
         For a caller with more to do before its event loop starts (headless imports
-        its console and report code while the kernel boots); ``start()`` then
-        connects to the kernel and sets it up.  If the launch fails, ``start()``
-        tries again and reports why.
+        its console and report code, and jupyter_client, while the kernel boots);
+        ``start()`` then connects to the kernel and sets it up.  If the launch fails,
+        ``start()`` tries again and reports why.
         """
-        if self._km is not None:
+        if self._kernel is not None:
             return
         self._set_state(KernelState.STARTING)
         self.death_reason = ""
-        options = self._create_manager()
-        try:
-            # The manager's start is a coroutine, but what it does is synchronous.
-            asyncio.run(self._km.start_kernel(**options))  # type: ignore[union-attr]
-        except (RuntimeError, OSError):
-            self.kill()
-            self._km = None
+        with contextlib.suppress(OSError):
+            self._kernel = KernelProcess.launch(cwd=self.cwd, device=self.device)
 
     async def start(self) -> None:
         """Start the kernel (unless ``launch()`` did) and install tutor's helpers in it."""
         self._set_state(KernelState.STARTING)
         try:
-            if self._km is None:
+            if self._kernel is None:
                 self.death_reason = ""
-                # jupyter_client takes a while to import: not on the event loop.
-                options = await asyncio.to_thread(self._create_manager)
-                await self._km.start_kernel(**options)  # type: ignore[union-attr]
-            self._kc = self._km.client()  # type: ignore[union-attr]
+                self._kernel = KernelProcess.launch(cwd=self.cwd, device=self.device)
+            # jupyter_client takes a while to import: not on the event loop.
+            self._kc = await asyncio.to_thread(_client, self._kernel)
             self._kc.start_channels()
             await self._wait_for_ready()
         except (RuntimeError, TimeoutError, OSError) as exc:
@@ -236,25 +218,6 @@ class KernelSession:
                 f"{content.get('ename')}: {content.get('evalue')}"
             )
         self._set_state(KernelState.IDLE)
-
-    def _create_manager(self) -> dict[str, Any]:
-        """A kernel manager over a fresh private folder; the options to start its kernel with."""
-        self._dir = Path(tempfile.mkdtemp(prefix="tutor-session-"))  # mode 0700
-        self._km = kernel_manager(transport="ipc", connection_file=str(self._dir / "kernel.json"))
-        env = {
-            **os.environ,
-            "TUTOR_KERNEL": "1",
-            "TUTOR_DEVICE": self.device,
-            # A private IPython profile: the user's startup files and history stay out.
-            "IPYTHONDIR": str(self._dir / "ipython"),
-            # Figures become tutor's plots; ipykernel's inline backend applies only when unset.
-            "MPLBACKEND": MATPLOTLIB_BACKEND,
-        }
-        env.pop("PYTHONSTARTUP", None)
-        # The kernel's own log (not lesson output, which comes as messages) must not
-        # write over the app's screen; it goes to a file beside the connection file.
-        self._log = open(self._dir / "kernel.log", "wb")  # noqa: SIM115 - closed in _stop_kernel
-        return {"cwd": str(self.cwd), "env": env, "stdout": self._log, "stderr": self._log}
 
     async def _wait_for_ready(self) -> None:
         """Until the kernel answers on its shell channel and its output channel reaches us.
@@ -278,7 +241,7 @@ class KernelSession:
                         pass  # the output channel is not connected yet: ask again
                     else:
                         return
-            if not await self._km.is_alive():  # type: ignore[union-attr]
+            if not self._kernel.alive():  # type: ignore[union-attr]
                 raise RuntimeError("the kernel died before it answered")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the kernel did not answer within {self.startup_timeout:g} s")
@@ -298,14 +261,14 @@ class KernelSession:
 
         For a process about to end without its event loop (its terminal is gone).
         """
-        if self.pid is not None:
-            _kill_process_group(self.pid)
-        self._remove_files()
+        if self._kernel is not None:
+            self._kernel.kill()
+            self._kernel.remove_files()
         self._set_state(KernelState.STOPPED)
 
     async def interrupt(self) -> None:
         """Raise KeyboardInterrupt in the running code; the namespace is kept."""
-        if self._km is None or self.state is not KernelState.BUSY:
+        if self._kernel is None or self.state is not KernelState.BUSY:
             return
         self._interrupt_reason = self._interrupt_reason or "interrupted"
         self._interrupts_sent = 1
@@ -313,19 +276,17 @@ class KernelSession:
         await self._send_interrupt()
 
     async def _send_interrupt(self) -> None:
-        with contextlib.suppress(RuntimeError, ProcessLookupError):
-            await self._km.interrupt_kernel()  # type: ignore[union-attr]
+        if self._kernel is not None:
+            self._kernel.signal(signal.SIGINT)
 
     @property
     def pid(self) -> int | None:
         """The kernel's process id, while it runs."""
-        provisioner = self._km.provisioner if self._km else None
-        process = getattr(provisioner, "process", None)
-        return process.pid if process is not None else None
+        return self._kernel.pid if self._kernel else None
 
     @property
     def connection_file(self) -> Path | None:
-        return Path(self._km.connection_file) if self._km else None
+        return self._kernel.connection_file if self._kernel else None
 
     # -- running code -----------------------------------------------------
     async def run(self, code: str, *, timeout: float | None = None) -> AsyncIterator[Event]:
@@ -608,9 +569,8 @@ class KernelSession:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(WATCH_INTERVAL_S)
-            if self._km is not None and not await self._km.is_alive():
-                process = getattr(self._km.provisioner, "process", None)
-                self.death_reason = describe_exit(process.returncode if process else None)
+            if self._kernel is not None and not self._kernel.alive():
+                self.death_reason = describe_exit(self._kernel.returncode)
                 self._abandon_requests(self.death_reason)
                 self._set_state(KernelState.DEAD)
                 return
@@ -632,30 +592,17 @@ class KernelSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
-        process = getattr(self._km.provisioner if self._km else None, "process", None)
-        km, kc, self._km, self._kc = self._km, self._kc, None, None
+        kernel, kc, self._kernel, self._kc = self._kernel, self._kc, None, None
         if kc is not None:
             kc.stop_channels()
-        if process is not None:
-            _kill_process_group(process.pid)
-            # jupyter_client looks every 0.1 s whether the process has ended: look sooner.
+        if kernel is not None:
+            kernel.kill()
+            # Look often whether the process has ended: a restart waits for it.
             for _ in range(KILL_WAIT_TRIES):
-                if process.poll() is not None:
+                if not kernel.alive():
                     break
                 await asyncio.sleep(KILL_WAIT_S)
-        if km is not None:
-            with contextlib.suppress(Exception):
-                await km.shutdown_kernel(now=True)
-        self._remove_files()
-
-    def _remove_files(self) -> None:
-        """Close the kernel's log and remove its private folder (connection file included)."""
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+            kernel.remove_files()
 
 
 def batch_events(batch: Batch, seen_plots: set[int]) -> list[Event]:
@@ -689,12 +636,6 @@ def summary_events(
     if summary[PROGRESS]:
         events.append(Progress(**summary[PROGRESS]))
     return events
-
-
-def _kill_process_group(pid: int) -> None:
-    """Whatever the lesson code started in the kernel's process group goes too."""
-    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
-        os.killpg(pid, signal.SIGKILL)
 
 
 def completion_from_reply(content: dict[str, Any], cursor_pos: int) -> Completion:
