@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="headless: also what each step showed, as a notebook would (results included)",
     )
     parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload lesson files when they change on disk; headless runs the changed "
+        "lessons again on every save (for lesson authors)",
+    )
+    parser.add_argument(
         "--reset-progress",
         action="store_true",
         help="forget the saved progress (place, finished steps, exercise code), then start",
@@ -120,11 +126,13 @@ def check(lessons: LessonSet) -> int:
     return 0
 
 
-def make_app(lessons: LessonSet, *, device: str = "auto", lesson_id: str | None = None) -> TutorApp:
+def make_app(
+    lessons: LessonSet, *, device: str = "auto", lesson_id: str | None = None, watch: bool = False
+) -> TutorApp:
     """The terminal app; the one factory that ``__main__`` and the tests use."""
     from tutor.tui.app import TutorApp
 
-    return TutorApp(lessons, device=device, lesson_id=lesson_id)
+    return TutorApp(lessons, device=device, lesson_id=lesson_id, watch=watch)
 
 
 def _headless(args: argparse.Namespace, lessons: LessonSet, selected: list[Lesson]) -> int:
@@ -145,6 +153,7 @@ def _headless(args: argparse.Namespace, lessons: LessonSet, selected: list[Lesso
             junit_xml=args.junit_xml,
             quiet=args.quiet,
             verbose=args.verbose,
+            watch=args.watch,
         )
         return run_headless(options, session=session)
     finally:
@@ -208,7 +217,12 @@ def main(argv: list[str] | None = None) -> int:
         from tutor.progress import ProgressStore
 
         ProgressStore().reset()
-    app = make_app(lessons, device=args.device, lesson_id=args.lesson[0] if args.lesson else None)
+    app = make_app(
+        lessons,
+        device=args.device,
+        lesson_id=args.lesson[0] if args.lesson else None,
+        watch=args.watch,
+    )
     app.run()
     return app.return_code or 0
 

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
 from rich.markup import escape
@@ -29,7 +30,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from tutor.lessons import Lesson, LessonSet
+from tutor.lessons import Lesson, LessonError, LessonSet
 from tutor.metrics import best_index, best_loss_column
 from tutor.render import RowGap, format_metric, plot_text, select_rows
 from tutor.report import RunReport, write_json, write_junit
@@ -46,6 +47,9 @@ from tutor.runner import (
 )
 from tutor.session import KernelSession, SessionError
 from tutor.session import Progress as ProgressEvent
+
+if TYPE_CHECKING:
+    from tutor.watch import Saves
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MARKS = {
@@ -66,6 +70,8 @@ class HeadlessOptions:
     junit_xml: Path | None = None
     quiet: bool = False
     verbose: bool = False
+    watch: bool = False
+    """After the run, run again every watched lesson whose code changes on disk."""
 
 
 def run_headless(
@@ -86,15 +92,22 @@ def run_headless(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, lambda s=signum: (received.append(s), task.cancel()))
+        if options.watch:
+            # Ctrl+C is how a watch ends: while it waits for a save, it ends the run
+            # with the last round's exit code.
+            loop.add_signal_handler(
+                signal.SIGINT, lambda: (received.append(signal.SIGINT), task.cancel())
+            )
         return await _run(options, console, report, session or KernelSession(device=options.device))
 
     try:
         code = asyncio.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         report.interrupted = True
-        name = signal.Signals(received[0]).name if received else "Ctrl+C"
+        name = "Ctrl+C" if not received or received[0] == signal.SIGINT else None
+        name = name or signal.Signals(received[0]).name
         console.print(f"\n[bold red]Interrupted ({name}).[/] The session was shut down.")
-        code = 128 + received[0] if received else EXIT_INTERRUPTED
+        code = 128 + received[0] if received and received[0] != signal.SIGINT else EXIT_INTERRUPTED
     finally:
         _write_reports(options, report, console)
     if code == EXIT_OK and report.lesson_errors:
@@ -138,28 +151,119 @@ async def _run(
             f"[bold]{report.device}[/] · torch {report.torch_version}"
         )
         view = _ConsoleView(console, options.quiet, options.verbose)
-        current: Lesson | None = None
-        finished: list[StepResult] = []
-        try:
-            with view.progress, _Printer(view) as printer:
-                async for event in runner.run_lessons(options.selected):
-                    printer.show(event)
-                    if isinstance(event, LessonStarted):
-                        current, finished = event.lesson, []
-                    elif isinstance(event, StepFinished) and not event.replay:
-                        finished.append(event.result)
-                    elif isinstance(event, LessonFinished):
-                        report.lessons.append(event.result)
-                        current = None
-        except asyncio.CancelledError:
-            if current is not None:
-                report.lessons.append(_interrupted(current, finished))
-            raise
+        if options.watch:
+            from tutor.watch import Saves
+
+            # Watched from now: a save made while the first round runs is not missed.
+            saves = Saves(options.lessons.directory)
+        await _round(runner, options.selected, view, report)
+        if options.watch:
+            report.duration_s = time.monotonic() - started
+            try:
+                return await _watch(options, console, runner, view, report, saves)
+            finally:
+                await saves.close()
     finally:
-        report.duration_s = time.monotonic() - started
+        if not options.watch:
+            report.duration_s = time.monotonic() - started
         await session.shutdown()
     _print_summary(console, report)
+    return _exit_code(report)
+
+
+def _exit_code(report: RunReport) -> int:
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+async def _round(
+    runner: Runner, lessons: list[Lesson], view: _ConsoleView, report: RunReport
+) -> None:
+    """Run ``lessons``; their results go into ``report``."""
+    current: Lesson | None = None
+    finished: list[StepResult] = []
+    try:
+        with view.progress, _Printer(view) as printer:
+            async for event in runner.run_lessons(lessons):
+                printer.show(event)
+                if isinstance(event, LessonStarted):
+                    current, finished = event.lesson, []
+                elif isinstance(event, StepFinished) and not event.replay:
+                    finished.append(event.result)
+                elif isinstance(event, LessonFinished):
+                    report.lessons.append(event.result)
+                    current = None
+    except asyncio.CancelledError:
+        if current is not None:
+            report.lessons.append(_interrupted(current, finished))
+        raise
+
+
+async def _watch(
+    options: HeadlessOptions,
+    console: Console,
+    runner: Runner,
+    view: _ConsoleView,
+    report: RunReport,
+    saves: Saves,
+) -> int:
+    """Run again, on every save, each watched lesson whose code changed or that builds on
+    one that did (what it requires is replayed).  Ends at Ctrl+C with the last round's code."""
+    from tutor.watch import describe, reload_lessons
+
+    everything = len(options.selected) == len(options.lessons.lessons)
+    watched = {lesson.id for lesson in options.selected}
+    directory = options.lessons.directory
+    _print_summary(console, report)
+    _write_reports(options, report, console)
+    code = _exit_code(report)
+    console.print(f"\n[dim]Watching {escape(str(directory))} for changes · Ctrl+C to stop[/]")
+    try:
+        while True:
+            paths = await saves.next()
+            names = ", ".join(sorted(path.name for path in paths))
+            console.print(f"\n[bold]Changed:[/] {escape(names)}")
+            try:
+                reload = reload_lessons(runner.lessons)
+            except LessonError as error:
+                console.print(f"[red]{escape(str(error))}[/]")
+                continue
+            runner.reload(reload.lessons, reload.changed, reload.removed)
+            for line in describe(reload):
+                console.print(f"  [dim]{escape(line)}[/]")
+            for error in reload.lessons.errors:
+                console.print(f"[red]{escape(str(error))}[/]")
+            if everything:
+                watched.update(reload.added)
+            lessons = reload.lessons
+            rerun = [
+                lesson
+                for lesson in lessons.lessons
+                if lesson.id in watched
+                and any(
+                    other.id in reload.changed or other.id in reload.added
+                    for other in (*lessons.requirements(lesson), lesson)
+                )
+            ]
+            # The exit code says whether the folder, as it is now, has lesson-file problems.
+            report.lesson_errors = list(lessons.errors)
+            if not rerun:
+                console.print("  [dim]no watched lesson's code changed: nothing to run[/]")
+                continue
+            started = time.monotonic()
+            report.lessons = []
+            await _round(runner, rerun, view, report)
+            report.duration_s = time.monotonic() - started
+            _print_summary(console, report)
+            _write_reports(options, report, console)
+            code = _exit_code(report)
+    except asyncio.CancelledError:
+        if runner.running is not None:
+            raise  # Ctrl+C during a round: the run was interrupted
+        console.print("\n[dim]Stopped watching.[/]")
+        return code
+    except (RuntimeError, OSError) as error:  # the folder went away, say
+        console.print(f"\n[red]Stopped watching {escape(str(directory))}: {escape(str(error))}[/]")
+        return code
 
 
 def _interrupted(lesson: Lesson, finished: list[StepResult]) -> LessonResult:

@@ -79,6 +79,20 @@ class Progress:
     def set_code(self, lesson_id: str, index: int, code: str) -> None:
         self.exercise_code[f"{lesson_id}:{index}"] = code
 
+    def move_steps(self, lesson_id: str, moves: dict[int, int]) -> None:
+        """A lesson's steps moved (old index → new index): finished steps and exercise
+        code follow them; what belonged to a step that is gone is dropped."""
+        done = self.completed.get(lesson_id)
+        if done is not None:
+            self.completed[lesson_id] = sorted(moves[i] for i in done if i in moves)
+        prefix = f"{lesson_id}:"
+        moved = {}
+        for key in [key for key in self.exercise_code if key.startswith(prefix)]:
+            code, index = self.exercise_code.pop(key), key[len(prefix) :]
+            if index.isdigit() and int(index) in moves:
+                moved[f"{prefix}{moves[int(index)]}"] = code
+        self.exercise_code.update(moved)
+
     def remember_command(self, code: str) -> None:
         """Keep a console command at the end of the history (not twice in a row)."""
         if code.strip() and self.console_history[-1:] != [code]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from types import MappingProxyType
@@ -241,6 +241,31 @@ class Runner:
         self._held.clear()
         if self.session.state is KernelState.DEAD:
             await self.session.restart()
+
+    def reload(
+        self, lessons: LessonSet, changed: Mapping[str, int], removed: Iterable[str] = ()
+    ) -> None:
+        """Use ``lessons`` from now on; the session keeps its namespace.
+
+        ``changed`` maps a lesson id to the first of its steps whose code changed:
+        the session holds neither that step nor those after it, nor any step of a
+        lesson built on that lesson or on a ``removed`` one, and none of them stays
+        quarantined (the author may just have fixed it).
+        """
+        stale = set(removed)
+        for lesson in lessons.lessons:
+            if any(
+                other.id in changed or other.id in stale for other in lessons.requirements(lesson)
+            ):
+                stale.add(lesson.id)
+
+        def keeps(key: StepKey) -> bool:
+            lesson_id, index = key
+            return lesson_id not in stale and index < changed.get(lesson_id, index + 1)
+
+        self.lessons = lessons
+        self._held = {key for key in self._held if keeps(key)}
+        self._quarantined = {key for key in self._quarantined if keeps(key)}
 
     # -- steps ------------------------------------------------------------
     async def run_step(

@@ -27,7 +27,7 @@ from textual.widgets import Footer, OptionList, TextArea
 from textual.worker import Worker, WorkerState
 
 from tutor.hints import hint_for
-from tutor.lessons import Lesson, LessonSet
+from tutor.lessons import Lesson, LessonError, LessonSet
 from tutor.progress import Progress, ProgressStore
 from tutor.runner import (
     Runner,
@@ -47,6 +47,7 @@ from tutor.session import (
     SessionBusy,
     SessionError,
 )
+from tutor.tui.authoring import LessonFilesChanged, follow_moves, place_after
 from tutor.tui.keys import KEYS, help_rows
 from tutor.tui.lifecycle import ProcessLifecycle
 from tutor.tui.live import LiveRun, OutputView
@@ -96,10 +97,15 @@ class TutorApp(App[None]):
         start_session: bool = True,
         store: ProgressStore | None = None,
         lesson_id: str | None = None,
+        watch: bool = False,
     ) -> None:
-        """``lesson_id`` opens that lesson's first step instead of the saved place."""
+        """``lesson_id`` opens that lesson's first step instead of the saved place;
+        ``watch`` reloads lesson files that change on disk."""
         super().__init__()
         self.lessons = lessons
+        self.watch = watch
+        self._reload_pending = False
+        """Lesson files changed while code ran: reloaded when it ends."""
         self.session: Session = session or KernelSession(device=device)
         """The kernel itself starts after the first screen is up (``start_session``)."""
         self.start_session_on_mount = start_session
@@ -142,6 +148,8 @@ class TutorApp(App[None]):
         if self.start_session_on_mount:
             # After the first frame: the learner reads while the kernel starts.
             self.call_after_refresh(self.start_session)
+        if self.watch:
+            self.watch_lessons()
 
     def _tell_lesson_errors(self) -> None:
         """Lesson files that did not load are left out: say which and why, as --check does."""
@@ -731,6 +739,48 @@ class TutorApp(App[None]):
         self.refresh_bindings()
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.notify(str(event.worker.error), title="Something went wrong", severity="error")
+        if self._reload_pending and event.worker.is_finished and not self.running:
+            self.call_next(self._reload_lessons)
+
+    # -- authoring (--watch) ----------------------------------------------------
+    @work(group="watch", exit_on_error=False)
+    async def watch_lessons(self) -> None:
+        from tutor.watch import changes
+
+        async for paths in changes(self.lessons.directory):
+            self.post_message(LessonFilesChanged(paths))
+
+    @on(LessonFilesChanged)
+    async def _lesson_files_changed(self, message: LessonFilesChanged) -> None:
+        if self.running:
+            self._reload_pending = True
+            return
+        await self._reload_lessons()
+
+    async def _reload_lessons(self) -> None:
+        from tutor.watch import describe, reload_lessons
+
+        self._reload_pending = False
+        self._remember_editor()
+        try:
+            reload = reload_lessons(self.lessons)
+        except LessonError as error:
+            self.notify(str(error), title="Lessons not reloaded", severity="error", markup=False)
+            return
+        place = place_after(reload, self.lessons, Place(self.lesson_index, self.step_index))
+        follow_moves(self.progress, reload)
+        self.runner.reload(reload.lessons, reload.changed, reload.removed)
+        self.lessons = reload.lessons
+        self.lesson_index, self.step_index = place.lesson, place.step
+        await self._show_current()
+        lines = describe(reload) + [str(error) for error in reload.lessons.errors]
+        self.notify(
+            "\n".join(lines) or "Only prose changed.",
+            title="Lessons reloaded",
+            severity="warning" if reload.lessons.errors else "information",
+            timeout=15 if reload.lessons.errors else 4,
+            markup=False,
+        )
 
     async def on_unmount(self) -> None:
         self._lifecycle.uninstall()
