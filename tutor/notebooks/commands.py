@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -137,6 +138,7 @@ def read_notebook(path: Path) -> Any:
     """The notebook at ``path`` as an nbformat node, or a ``CommandError`` saying why not."""
     import nbformat
     from nbformat import ValidationError
+    from nbformat.warnings import MissingIDFieldWarning
 
     try:
         raw = path.read_bytes()
@@ -179,7 +181,9 @@ def read_notebook(path: Path) -> Any:
     data.setdefault("metadata", {})
     notebook = nbformat.from_dict(data)
     try:
-        nbformat.validate(notebook)
+        with warnings.catch_warnings():  # cell ids do not matter to a lesson
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
+            nbformat.validate(notebook)
     except ValidationError as exc:
         print(
             f"tutor import: {path}: warning: not a valid nbformat 4 notebook "
@@ -303,7 +307,7 @@ def _find_lesson(name: str, lessons_dir: Path | None) -> tuple[LessonSet, Lesson
         first = problems[0] if problems else None
         if first is None:
             raise CommandError(path, "does not load")
-        raise CommandError(first.path, f"{first.line}: {first.message}")
+        raise CommandError(f"{first.path}:{first.line}", first.message)
     return lessons, found
 
 

@@ -334,13 +334,15 @@ def _prose_markdown(text: str) -> str:
                 content = tokens[position + 1].content.replace("\n", " ")
                 lines[first] = lines[first][:cut] + "#" * level + " " + content
                 for index in range(first + 1, end):
-                    lines[index] = ""
+                    kept = re.match(r"^[\s>]*", lines[index])
+                    lines[index] = kept.group().rstrip() if kept else ""
         elif token.type == "fence":
             words = token.info.strip().split()
             if words and words[0].lower() in RUN_FENCE_LANGUAGES:
                 at = lines[first].find(token.markup)
                 lines[first] = lines[first][: at + len(token.markup)] + SHOWN_LANGUAGE
-            if token.content.count("\n") > end - first - 2:  # never closed
+            closing = rf"[\s>]*{re.escape(token.markup[0])}{{{len(token.markup)},}}\s*"
+            if end - 1 == first or not re.fullmatch(closing, lines[end - 1]):  # never closed
                 indent = lines[first][: lines[first].find(token.markup)]
                 lines.append(indent + token.markup)
     return "\n".join(lines)
