@@ -12,6 +12,7 @@ import pytest
 from nbformat import v4
 
 from tests.builders import course, lesson_step, lesson_text
+from tests.processes import tutor
 from tutor import cli
 from tutor.cli import main
 from tutor.lessons import load_lessons
@@ -306,3 +307,55 @@ def test_flags_without_a_subcommand_still_reach_check_and_headless(
 def test_no_arguments_still_means_the_app(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run([], capsys)  # no terminal under pytest: the app's own refusal
     assert code == 2 and "the app needs a terminal" in err
+
+
+# -- a course-shaped notebook, imported and run ------------------------------------
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_an_imported_course_notebook_runs_headless_with_its_figures_as_plots(
+    tmp_path: Path,
+) -> None:
+    source = write_notebook(
+        tmp_path / "workflow.ipynb",
+        v4.new_markdown_cell('<a href="x" target="_parent"><img src="badge.svg"/></a>'),
+        v4.new_markdown_cell("# Workflow\n\nA straight line."),
+        v4.new_markdown_cell("## 1. Data"),
+        v4.new_code_cell(
+            "import torch\nX = torch.arange(0, 1, 0.02).unsqueeze(1)\ny = 0.7 * X + 0.3"
+        ),
+        v4.new_markdown_cell("### Split"),
+        v4.new_code_cell("split = int(0.8 * len(X))\nX_train, y_train = X[:split], y[:split]"),
+        v4.new_markdown_cell("### Plot"),
+        v4.new_code_cell(
+            "import matplotlib.pyplot as plt\n"
+            "plt.figure(figsize=(10, 7))\n"
+            "plt.scatter(X_train, y_train, c='b', s=4, label='Training data')\n"
+            "plt.legend(prop={'size': 14});"
+        ),
+        v4.new_markdown_cell("## 2. Files"),
+        v4.new_code_cell("!ls -l\n%time total = sum(range(10))\ntotal"),
+        v4.new_markdown_cell("## Exercises\n\nOnly words."),
+        kernelspec={"name": "python3", "display_name": "Python 3", "language": "python"},
+    )
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    imported = tutor("import", source, "-o", lessons / "01_workflow.md", cwd=tmp_path)
+    assert imported.returncode == 0, imported.text
+    report = tmp_path / "report.json"
+    run_ = tutor("--headless", "--lessons", lessons, "--report-json", report, cwd=tmp_path)
+    assert run_.returncode == 0, run_.text
+    steps = json.loads(report.read_text(encoding="utf-8"))["lessons"][0]["steps"]
+    assert [(s["title"], s["status"]) for s in steps] == [
+        ("1. Data", "passed"),
+        ("Split", "passed"),
+        ("Plot", "passed"),
+        ("2. Files", "passed"),
+        ("Exercises", "passed"),
+    ]
+    plot = steps[2]["plots"][0]
+    assert plot["kind"] == "scatter"
+    assert plot["series"][0]["label"] == "Training data"
+    assert len(plot["series"][0]["points"]) == 40
+    assert "workflow.ipynb" in steps[3]["output"] and "Out[" in steps[3]["output"]
