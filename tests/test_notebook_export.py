@@ -140,6 +140,8 @@ def test_export_then_import_gives_back_the_lesson(lesson: Lesson, tmp_path: Path
     own = again.steps[1:] if BUNDLED.requirements(lesson) else again.steps
     assert [step.title for step in own] == [step.title for step in lesson.steps]
     assert [step.hint for step in own] == [step.hint for step in lesson.steps]
+    assert [step.prose for step in own] == [step.prose for step in lesson.steps]
+    assert again.intro == lesson.intro
     rebuilt = dataclasses.replace(again, steps=tuple(own))
     assert lesson_code(rebuilt) == lesson_code(lesson)
     if BUNDLED.requirements(lesson):

@@ -17,10 +17,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import nbformat
-from markdown_it import MarkdownIt
 from nbformat.notebooknode import NotebookNode
 
-from tutor.lessons import Block, BlockKind, Lesson, Step, _fence_block, _lines, _parse_front_matter
+from tutor.lessons import Block, BlockKind, Lesson, Step
 from tutor.notebooks import (
     METADATA_KEY,
     TAG_CHECK,
@@ -41,8 +40,6 @@ HINT_CLOSE = "\n\n</details>"
 SETUP_TITLE = "Setup"
 CELL_ID_PREFIX_CHARS = 48
 """Cell ids are ``<lesson id>-<n>``, at most 64 characters (nbformat's limit)."""
-
-_MARKDOWN = MarkdownIt("commonmark")
 
 
 def lesson_to_notebook(
@@ -122,33 +119,26 @@ _Piece = str | Block
 
 def _step_pieces(lesson: Lesson) -> list[list[_Piece]]:
     """Each step's prose and blocks in file order: the loader keeps the prose apart
-    from the blocks, so the file is read again for where each fence stands."""
+    from the blocks, so the file is read again for where each block stands.  A block's
+    fence spans its opening line, one line per line of its text, and the closing line."""
     text = lesson.path.read_text(encoding="utf-8").removeprefix("\ufeff")
-    lines = _lines(text)
-    _, body_start = _parse_front_matter(lesson.path, text)
-    fence_end: dict[int, int] = {}  # opening line (1-based, as Block.line) -> line after
-    for token in _MARKDOWN.parse("\n".join(lines[body_start:])):
-        if token.type == "fence" and token.map:
-            start, end = (line + body_start for line in token.map)
-            if _fence_block(lesson.path, token.info, token.content, start + 1) is not None:
-                fence_end[start + 1] = end
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     bounds = [step.line for step in lesson.steps] + [len(lines) + 1]
     result = []
     for step, next_line in zip(lesson.steps, bounds[1:], strict=True):
         blocks = {block.line: block for block in step.blocks}
         pieces: list[_Piece] = []
         prose: list[str] = []
-        index = step.line  # 0-based index of the line after the heading
+        index = step.line  # 0-based: the line after the heading
         while index < next_line - 1:
             block = blocks.get(index + 1)
             if block is None:
                 prose.append(lines[index])
                 index += 1
                 continue
-            pieces.append(_clean("\n".join(prose)))
+            pieces.extend((_clean("\n".join(prose)), block))
             prose = []
-            pieces.append(block)
-            index = fence_end[block.line]
+            index += block.text.count("\n") + 2
         pieces.append(_clean("\n".join(prose)))
         result.append([piece for piece in pieces if not isinstance(piece, str) or piece])
     return result
