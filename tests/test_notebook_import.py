@@ -302,6 +302,7 @@ MARKDOWN_PIECES = st.sampled_from(
         "Words.",
         "Setext\n======",
         "Setext\n------",
+        "Over\ntwo lines\n---",
         "> ## Quoted",
         "```python\nx = 1\n```",
         "```python check\nassert True\n```",
@@ -348,3 +349,8 @@ def test_any_notebook_becomes_a_lesson_that_loads_with_its_code_in_order(
     assert ran == [
         source.strip("\n") + "\n" for kind, source in cells if kind == "code" and source.strip()
     ]
+
+
+def test_a_heading_over_two_lines_is_a_one_line_title(tmp_path: Path) -> None:
+    _, lesson = convert(notebook(md("# T"), md("Two\nlines\n---"), code("x = 1")), tmp_path)
+    assert [s.title for s in lesson.steps] == ["Two lines"]

@@ -200,7 +200,8 @@ def _cells(notebook: Any, report: _Report) -> Iterable[_Cell]:
             continue
         if kept != source:
             report.notes.append(f"cell {number} (markdown): its HTML-only lines are left out")
-        yield _Cell(number, kind, kept, _MARKDOWN.parse(kept), tags)
+        tokens = [] if TAG_HINT in tags else _MARKDOWN.parse(kept)  # a hint starts no step
+        yield _Cell(number, kind, kept, tokens, tags)
 
 
 def _newlines(text: Any) -> str:
@@ -235,8 +236,12 @@ def _top_headings(cells: Sequence[_Cell]) -> Iterable[tuple[int, tuple[int, int,
     for index, cell in enumerate(cells):
         for position, token in enumerate(cell.tokens):
             if token.type == "heading_open" and token.level == 0 and token.map:
-                title = cell.tokens[position + 1].content.strip()
-                yield index, (token.map[0], int(token.tag[1]), title)
+                yield index, (token.map[0], int(token.tag[1]), _title(cell.tokens, position))
+
+
+def _title(tokens: Sequence[Token], heading_open: int) -> str:
+    """A heading's text on one line (a setext heading may span several)."""
+    return " ".join(tokens[heading_open + 1].content.split())
 
 
 def _levels(levels: Sequence[int]) -> tuple[int | None, int | None]:
@@ -287,7 +292,7 @@ def _items(
             start = token.map[1]
             if is_title:
                 continue
-            title = cell.tokens[position + 1].content.strip()
+            title = _title(cell.tokens, position)
             heading_line = "#" * max(level, PROSE_HEADING_LEVEL) + " " + title
             items.append(_Heading(cell.number, level, title, heading_line))
         _add_prose(items, cell.number, lines[start:])
