@@ -158,6 +158,16 @@ def test_import_warns_of_an_invalid_notebook_it_can_still_convert(
     assert "```python\nx = 1\n```" in (tmp_path / "01_loose.md").read_text(encoding="utf-8")
 
 
+def test_import_reads_a_notebook_saved_with_a_byte_order_mark(
+    small_notebook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marked = tmp_path / "marked.ipynb"
+    marked.write_bytes(b"\xef\xbb\xbf" + small_notebook.read_bytes())
+    code, out, err = run(["import", str(marked), "-o", str(tmp_path / "01_marked.md")], capsys)
+    assert code == 0, err
+    assert "'Demo', 1 steps" in out
+
+
 def test_import_refuses_bad_targets(
     small_notebook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

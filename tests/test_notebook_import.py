@@ -354,3 +354,18 @@ def test_any_notebook_becomes_a_lesson_that_loads_with_its_code_in_order(
 def test_a_heading_over_two_lines_is_a_one_line_title(tmp_path: Path) -> None:
     _, lesson = convert(notebook(md("# T"), md("Two\nlines\n---"), code("x = 1")), tmp_path)
     assert [s.title for s in lesson.steps] == ["Two lines"]
+
+
+def test_a_notebook_tutor_exported_is_split_at_its_steps_only(tmp_path: Path) -> None:
+    cells = [
+        md("# T"),
+        md("## S\n\n### Part one"),
+        code("a = 1"),
+        md("### Part two"),
+        code("b = 2"),
+    ]
+    _, plain = convert(notebook(*cells), tmp_path / "plain")
+    _, exported = convert(notebook(*cells, tutor={"lesson": "t"}), tmp_path / "exported")
+    assert [s.title for s in plain.steps] == ["Part one", "Part two"]
+    assert [s.title for s in exported.steps] == ["S"]
+    assert exported.steps[0].prose == "### Part one\n\n### Part two"

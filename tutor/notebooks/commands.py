@@ -147,7 +147,7 @@ def read_notebook(path: Path) -> Any:
     except OSError as exc:
         raise CommandError(path, f"cannot read: {exc.strerror}") from None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise CommandError(path, f"not a notebook: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
