@@ -369,3 +369,13 @@ def test_a_notebook_tutor_exported_is_split_at_its_steps_only(tmp_path: Path) ->
     assert [s.title for s in plain.steps] == ["Part one", "Part two"]
     assert [s.title for s in exported.steps] == ["S"]
     assert exported.steps[0].prose == "### Part one\n\n### Part two"
+
+
+def test_a_code_cell_whose_saved_output_is_an_error_is_named(tmp_path: Path) -> None:
+    cell = code("1 / 0")
+    cell.outputs = [v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero")]
+    conversion, _ = convert(notebook(md("# T\n\n## S"), cell), tmp_path)
+    assert any(
+        note.startswith("cell 2 (code): its saved output is an error (ZeroDivisionError)")
+        for note in conversion.notes
+    )

@@ -190,6 +190,13 @@ def _cells(notebook: Any, report: _Report) -> Iterable[_Cell]:
             report.skip(number, kind, "imports tutor's helpers, which a lesson has already")
             continue
         if kind == "code":
+            failed = [o for o in cell.get("outputs", ()) if o.get("output_type") == "error"]
+            if failed:
+                report.notes.append(
+                    f"cell {number} (code): its saved output is an error "
+                    f"({failed[0].get('ename', 'an exception')}); a lesson stops at a failing "
+                    "step, so fix it or catch the error if it is there to be shown"
+                )
             yield _Cell(number, kind, source, [], tags)
             continue
         if cell.get("attachments"):
