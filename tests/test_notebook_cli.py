@@ -291,6 +291,15 @@ def test_export_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[
     code, _, err = run(["export", "ok", "--lessons", str(lessons), "-o", str(out_file)], capsys)
     assert code == 2 and "already exists: pass --force" in err
     assert out_file.read_text(encoding="utf-8") == "{}"
+    code, _, _ = run(
+        ["export", "ok", "--lessons", str(lessons), "-o", str(out_file), "--force"], capsys
+    )
+    assert code == 0
+    assert nbformat.read(out_file, 4).metadata["tutor"] == {"lesson": "ok", "solutions": False}
+    nowhere = tmp_path / "missing" / "out.ipynb"
+    code, _, err = run(["export", "ok", "--lessons", str(lessons), "-o", str(nowhere)], capsys)
+    assert code == 2
+    assert err == f"tutor export: {nowhere}: no folder {nowhere.parent} to write it in\n"
 
 
 # -- the app's own command line -----------------------------------------------------
