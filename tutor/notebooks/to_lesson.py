@@ -27,6 +27,8 @@ from markdown_it.token import Token
 
 from tutor.lessons import BlockKind
 from tutor.notebooks import (
+    HINT_CLOSE,
+    HINT_OPEN,
     METADATA_KEY,
     TAG_CHECK,
     TAG_HELPERS,
@@ -314,8 +316,6 @@ def _add_prose(items: list[_Item], cell: int, lines: Sequence[str]) -> None:
 
 def _hint_text(source: str) -> str:
     """An exported hint without the ``<details>`` around it."""
-    from tutor.notebooks.to_notebook import HINT_CLOSE, HINT_OPEN
-
     text = source.strip()
     if text.startswith(HINT_OPEN.strip()) and text.endswith(HINT_CLOSE.strip()):
         text = text[len(HINT_OPEN.strip()) : -len(HINT_CLOSE.strip())]

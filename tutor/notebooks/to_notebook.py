@@ -21,6 +21,8 @@ from nbformat.notebooknode import NotebookNode
 
 from tutor.lessons import Block, BlockKind, Lesson, Step
 from tutor.notebooks import (
+    HINT_CLOSE,
+    HINT_OPEN,
     METADATA_KEY,
     TAG_CHECK,
     TAG_EXERCISE,
@@ -35,8 +37,6 @@ HELPERS_CELL = (
     "# tutor_device(), save_state_dict(). Outside tutor they show their tables and plots as text.\n"
     "from tutor.kernel import *"
 )
-HINT_OPEN = "<details><summary>Hint</summary>\n\n"
-HINT_CLOSE = "\n\n</details>"
 SETUP_TITLE = "Setup"
 CELL_ID_PREFIX_CHARS = 48
 """Cell ids are ``<lesson id>-<n>``, at most 64 characters (nbformat's limit)."""
