@@ -41,7 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tutor",
         description="Learn the PyTorch workflow in the terminal, one runnable lesson at a time.",
-        epilog="Lessons are code: tutor runs them with your rights. Run only lessons you trust.",
+        epilog=(
+            "Notebooks: 'tutor import NOTEBOOK.ipynb -o lessons/NN_slug.md' makes a lesson of "
+            "one, 'tutor export LESSON -o OUT.ipynb' a notebook of a lesson (each has --help). "
+            "Lessons are code: tutor runs them with your rights. Run only lessons you trust."
+        ),
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -190,6 +194,11 @@ def device_problem(device: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("import", "export"):
+        from tutor.notebooks.commands import main as notebook_command
+
+        return notebook_command(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     lessons = _load(parser, args.lessons)
