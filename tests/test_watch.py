@@ -276,3 +276,63 @@ def test_headless_watch_reruns_the_changed_lesson_on_every_save(tmp_path: Path) 
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+async def test_attach_jupyter_shows_and_copies_the_command(
+    app_lessons: LessonSet, store, tmp_path: Path, monkeypatch
+) -> None:
+    from tests.scripted import basics_session
+    from tests.test_app import until
+    from tutor.tui.app import TutorApp
+
+    monkeypatch.chdir(tmp_path)
+    session = basics_session()
+    app = TutorApp(app_lessons, device="cpu", store=store, session=session)
+    copied: list[str] = []
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: session.state.value == "idle" and not app.running)
+        app.attach_jupyter()
+        await until(pilot, lambda: bool(app._notifications))
+        assert [n.title for n in app._notifications][-1] == "Attach Jupyter"
+        assert "not running yet" in list(app._notifications)[-1].message
+        assert copied == []
+        session.connection_file = tmp_path / "a dir" / "kernel.json"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+p")
+        await pilot.press(*"attach jupyter")
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(copied))
+        expected = f"jupyter console --existing '{tmp_path / 'a dir' / 'kernel.json'}'"
+        assert copied == [expected]
+        assert expected in list(app._notifications)[-1].message
+
+
+@pytest.mark.kernel
+async def test_a_jupyter_client_attaches_with_the_connection_file(tmp_path: Path) -> None:
+    """What "Attach Jupyter" gives: another client of the same kernel sees a step's variable."""
+    from jupyter_client import BlockingKernelClient
+
+    from tutor.session import KernelSession
+
+    session = KernelSession(cwd=tmp_path)
+    await session.start()
+    try:
+        [e async for e in session.run("made_by_a_step = 6 * 7")]
+        client = BlockingKernelClient()
+        client.load_connection_file(str(session.connection_file))
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=30)
+            reply = await asyncio.to_thread(
+                client.execute_interactive,
+                "",
+                user_expressions={"value": "made_by_a_step"},
+                timeout=30,
+                output_hook=lambda msg: None,
+            )
+        finally:
+            client.stop_channels()
+        value = reply["content"]["user_expressions"]["value"]
+        assert value["data"]["text/plain"] == "42"
+    finally:
+        await session.shutdown()

@@ -47,7 +47,7 @@ from tutor.session import (
     SessionBusy,
     SessionError,
 )
-from tutor.tui.authoring import LessonFilesChanged, follow_moves, place_after
+from tutor.tui.authoring import LessonFilesChanged, attach_command, follow_moves, place_after
 from tutor.tui.keys import KEYS, help_rows
 from tutor.tui.lifecycle import ProcessLifecycle
 from tutor.tui.live import LiveRun, OutputView
@@ -681,6 +681,34 @@ class TutorApp(App[None]):
             "Reset progress",
             "forget finished steps and exercise code, and go back to the first step",
             self.reset_progress,
+        )
+        yield SystemCommand(
+            "Attach Jupyter",
+            "the command that opens a Jupyter console on this session (copied)",
+            self.attach_jupyter,
+        )
+
+    def attach_jupyter(self) -> None:
+        """Show, and copy where the terminal allows, the command that attaches a Jupyter
+        console to the session: it sees what the steps made, and they see what it makes."""
+        path = getattr(self.session, "connection_file", None)
+        if path is None:
+            self.notify(
+                "The Python session is not running yet: try again once it has started.",
+                title="Attach Jupyter",
+                severity="warning",
+            )
+            return
+        command = attach_command(path)
+        self.copy_to_clipboard(command)
+        self.notify(
+            f"{command}\n\nCopied to the clipboard where the terminal allows it. "
+            "Run it in another terminal on this machine (pip install jupyter-console "
+            "first: tutor does not install it). It shares this session's variables; "
+            "a restart gives the session a new connection file.",
+            title="Attach Jupyter",
+            timeout=30,
+            markup=False,
         )
 
     async def reset_progress(self) -> None:

@@ -1,13 +1,19 @@
-"""``--watch`` in the app: a lesson file saved on disk is reloaded in place.
+"""Authoring in the app: ``--watch`` and attaching Jupyter.
+
+``--watch``: a lesson file saved on disk is reloaded in place.
 
 The session keeps its namespace; the runner forgets the steps whose code changed
 (and what builds on them); the learner stays on the step they were on, found by
 its title; finished steps and exercise code follow steps that moved.  A file
 that stops loading keeps its last good version, and its problems are shown.
+
+Attaching: the palette's "Attach Jupyter" gives the ``jupyter console --existing``
+command for the session's connection file (readable by its owner only).
 """
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from textual.message import Message
@@ -50,3 +56,8 @@ def follow_moves(progress: Progress, reload: Reload) -> None:
     """Finished steps and exercise code follow the steps that moved."""
     for lesson_id, moves in reload.moved.items():
         progress.move_steps(lesson_id, moves)
+
+
+def attach_command(connection_file: Path) -> str:
+    """The command that opens a Jupyter console on the session's kernel."""
+    return f"jupyter console --existing {shlex.quote(str(connection_file))}"
