@@ -67,6 +67,7 @@ bench: install-test
 	$(BIN)/python tests/benchmarks/bench_app.py
 	$(BIN)/python tests/benchmarks/bench_figures.py
 	$(BIN)/python tests/benchmarks/bench_console.py
+	$(BIN)/python tests/benchmarks/bench_watch.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
