@@ -398,7 +398,9 @@ async def test_edit_starts_at_the_first_todo(tmp_path: Path) -> None:
     exercise = lesson_text(
         "T",
         lesson_step(
-            "Fill in", exercise="# Two numbers.\nx = 1\n    y = None  # TODO: 2", solution="y = 2"
+            "Fill in",
+            exercise="# Two numbers.\nif True:\n    y = None  # TODO: 2",
+            solution="y = 2",
         ),
         lesson_id="t",
     )
