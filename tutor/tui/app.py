@@ -175,7 +175,7 @@ class TutorApp(App[None]):
             self.progress.code_for(lesson.id, index),
             self.progress.is_done(lesson.id, index),
         )
-        self.query_one(LessonList).show(self.lessons.lessons, self.progress, self.lesson_index)
+        self.query_one(LessonList).show(self.lessons, self.progress, self.lesson_index)
         if (self.progress.lesson_id, self.progress.step) != (lesson.id, index):
             self.progress.lesson_id, self.progress.step = lesson.id, index
             self._save()
@@ -356,7 +356,7 @@ class TutorApp(App[None]):
         if result.status is StepStatus.PASSED and by_the_learner:
             self.progress.mark_done(event.lesson.id, event.index)
             self._save()
-            self.query_one(LessonList).show(self.lessons.lessons, self.progress, self.lesson_index)
+            self.query_one(LessonList).show(self.lessons, self.progress, self.lesson_index)
         if not event.replay or result.status is not StepStatus.PASSED:
             if event.replay:
                 view.show_status(
