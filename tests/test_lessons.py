@@ -569,7 +569,7 @@ def test_python_warnings_are_not_the_loaders_to_show(tmp_path: Path) -> None:
     assert caught == []
 
 
-def test_ipython_is_imported_only_for_code_that_is_not_plain_python(tmp_path: Path) -> None:
+def test_ipython_is_imported_only_for_code_that_needs_it(tmp_path: Path) -> None:
     write(tmp_path, "01_plain.md", lines(*FM, "## S", "```python", "x = 1", "```"))
     probe = (
         "import sys; from pathlib import Path; from tutor.lessons import load_lessons; "
@@ -584,8 +584,10 @@ def test_ipython_is_imported_only_for_code_that_is_not_plain_python(tmp_path: Pa
         return done.stdout.strip()
 
     assert run() == "1 0 False"
-    write(tmp_path, "02_shell.md", lines(*FM, "## S", "```python", "!ls", "```"))
-    assert run() == "2 0 True"
+    write(tmp_path, "02_shell.md", lines(*FM, "## S", "```python", "x = 1", "!ls -l .", "```"))
+    assert run() == "2 0 False", "a plain shell line is judged without IPython"
+    write(tmp_path, "03_kept.md", lines(*FM, "## S", "```python", "files = !ls", "```"))
+    assert run() == "3 0 True"
 
 
 # ---------------------------------------------------------------- bad courses (several files)

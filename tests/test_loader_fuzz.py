@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import time
+import warnings
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tutor.lessons import bundled_lessons_dir, read_lesson
+from tutor.lessons import bundled_lessons_dir, cell_syntax_error, read_lesson
 
 FRAGMENTS = [
     "---",
@@ -135,3 +137,65 @@ def test_a_huge_lesson_loads_quickly(tmp_path: Path) -> None:
 def test_a_long_unclosed_fence_is_reported_quickly(tmp_path: Path) -> None:
     text = "---\ntitle: Big\n---\n## Step\n```python\n" + "x = 1\n" * 50_000
     assert_loads_or_names_a_line(tmp_path / "01_big.md", text.encode())
+
+
+CELL_LINES = [
+    "!ls -l models/",
+    "%timeit x",
+    "  !echo hi",
+    "    !ls",
+    "%%time",
+    "!",
+    "%",
+    "!= 3",
+    "%= 2",
+    "!!ls",
+    "x = 1",
+    "x = !ls",
+    "if x:",
+    "    y = 2",
+    "else:",
+    "def f():",
+    "    return 1",
+    "for i in range(3):",
+    "(",
+    ")",
+    "[1,",
+    "2]",
+    '"""',
+    "s = '''",
+    "'''",
+    "# !ls",
+    "!echo # comment",
+    "pass",
+    "",
+    "x = 1 + \\",
+    "if x: \\",
+    "%pip install torch",
+    "?",
+    "x?",
+]
+
+
+@FUZZ
+@given(rows=st.lists(st.sampled_from(CELL_LINES), max_size=8))
+def test_a_cell_is_judged_as_ipython_judges_it(rows: list[str]) -> None:
+    """``cell_syntax_error`` asks IPython only when it must; its verdict is IPython's."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    code = "\n".join(rows) + "\n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            transformed = TransformerManager().transform_cell(code)
+        except SyntaxError:
+            transformed = code
+        try:
+            compile(
+                transformed, "<cell>", "exec", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
+            )
+        except SyntaxError:
+            ipython_runs_it = False
+        else:
+            ipython_runs_it = True
+    assert (cell_syntax_error(code) is None) == ipython_runs_it, (code, transformed)
