@@ -157,3 +157,19 @@ def test_the_required_modules_are_the_dependencies_in_pyproject() -> None:
     }
     distributions = packages_distributions()
     assert {normal(distributions[module][0]) for module in REQUIRED_MODULES} == names
+
+
+def test_each_problem_of_a_lesson_file_is_its_own_junit_test_case() -> None:
+    from tutor.lessons import LessonError
+    from tutor.report import RunReport, to_junit
+
+    path = Path("lessons/02_two.md")
+    report = RunReport(
+        lesson_errors=[LessonError(path, 3, "unknown key"), LessonError(path, 9, "SyntaxError")]
+    )
+    [suite] = to_junit(report).iter("testsuite")
+    cases = [(case.get("name"), case[0].get("message")) for case in suite.iter("testcase")]
+    assert cases == [
+        (f"{path}:3", f"{path}:3: unknown key"),
+        (f"{path}:9", f"{path}:9: SyntaxError"),
+    ]
