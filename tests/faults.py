@@ -30,7 +30,9 @@ MEMORY_LIMIT = 8 * 1024**3
 
 FAULTS = [
     Fault("raises", "raise ValueError('boom')", "ValueError"),
-    Fault("syntax-error", "x = (", "SyntaxError"),
+    # The loader refuses a lesson whose own code does not parse, so the syntax error
+    # comes as a learner's exercise code brings it: code compiled as the step runs.
+    Fault("syntax-error", "exec('x = (')", "SyntaxError"),
     Fault("sys-exit", "import sys\nsys.exit(3)", "SystemExit"),
     Fault("os-exit", "import os\nos._exit(1)", "SessionDied", keeps_state=False),
     Fault("segfault", "import ctypes\nctypes.string_at(0)", "SessionDied", keeps_state=False),

@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 from textual import events
 from textual.app import App, ComposeResult
-from textual.widgets import RichLog, Static
+from textual.widgets import OptionList, RichLog, Static
 
 from tests.builders import BASICS, course, lesson_step, lesson_text
 from tests.scripted import Reply, ScriptedSession, basics_session
@@ -398,7 +398,9 @@ async def test_edit_starts_at_the_first_todo(tmp_path: Path) -> None:
     exercise = lesson_text(
         "T",
         lesson_step(
-            "Fill in", exercise="# Two numbers.\nx = 1\n    y = None  # TODO: 2", solution="y = 2"
+            "Fill in",
+            exercise="# Two numbers.\nif True:\n    y = None  # TODO: 2",
+            solution="y = 2",
         ),
         lesson_id="t",
     )
@@ -741,6 +743,42 @@ async def test_a_new_run_and_a_restart_put_away_the_last_hint(make_app) -> None:
         await pilot.press("R")
         await until(pilot, lambda: "up to date" in status_text(app) and not app.running)
         assert hint.has_class("hidden")
+
+
+async def test_the_lesson_list_shows_each_broken_file_dimmed_and_not_selectable(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "lessons"
+    course(directory, {"01_basics.md": BASICS})
+    (directory / "02_broken.md").write_text(
+        "---\ntitle: Broken\nrequire: [x]\n---\n\n## A step\n\n```python\nx = (\n```\n"
+    )
+    (directory / "03_typo.md").write_text(
+        "---\ntitle: Typo\nrequires: []\n---\n\n## A step\n\n```python chekc\nx = 1\n```\n"
+    )
+    lessons = load_lessons(directory)
+    app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("l")
+        lesson_list = app.query_one("#lesson-list", OptionList)
+        assert lesson_list.has_focus
+        prompts = [
+            str(lesson_list.get_option_at_index(i).prompt) for i in range(lesson_list.option_count)
+        ]
+        assert prompts[1:] == [
+            "✗ 02_broken.md:3: unknown front matter key 'require' (known: id, requires, "
+            "title) (+1 more)",
+            "✗ 03_typo.md:8: unknown python block tag 'chekc' (known: 'check', 'exercise', "
+            "'solution')",
+        ]
+        assert [lesson_list.get_option_at_index(i).disabled for i in range(3)] == [
+            False,
+            True,
+            True,
+        ]
+        await pilot.press("down", "down", "enter")
+        assert lesson_list.highlighted == 0, "a broken file is never highlighted"
+        assert (app.lesson.id, app.step_index) == ("basics", 0)
 
 
 async def test_a_lesson_file_with_a_problem_is_named_not_dropped_silently(tmp_path: Path) -> None:

@@ -113,6 +113,21 @@ async def test_an_error_shows_its_traceback_and_hint(make_app) -> None:
         assert "Hint: `nn.Linear` wants inputs of shape" in text
 
 
+async def test_a_device_tutor_was_started_with_is_what_the_hint_blames(
+    app_lessons: LessonSet, store: ProgressStore, session: ScriptedSession
+) -> None:
+    session.replies["get_device_name"] = Reply(
+        error=("AssertionError", "Torch not compiled with CUDA enabled")
+    )
+    app = TutorApp(app_lessons, device="cuda", store=store, session=session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await run_in_console(pilot, app, "torch.cuda.get_device_name()")
+        await until(pilot, lambda: "Hint:" in console_text(app), seconds=5)
+        text = " ".join(console_text(app).split())
+        assert "Hint: You started tutor with `--device cuda`, but this machine has no CUDA" in text
+
+
 async def test_code_that_kills_the_session_restarts_it_through_the_runner(
     make_app, session
 ) -> None:

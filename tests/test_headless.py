@@ -473,6 +473,35 @@ def test_check_bad_dir(tmp_path: Path, write_lessons, lesson_md, step_md) -> Non
     assert "2 problem(s); 1 lesson(s) load cleanly" in run.stderr
 
 
+def test_check_names_every_problem_of_every_file_in_order(tmp_path: Path, write_lessons) -> None:
+    bad = write_lessons(
+        tmp_path / "bad",
+        {
+            "01_ok.md": "---\ntitle: Ok\n---\n\n## Step\n\n```python\n!ls\nok = 1\n```\n",
+            "02_two.md": (
+                "---\ntitle: Two\nrequire: [ok]\n---\n\n## Empty\n\n## Code\n\n"
+                "```python\nx = 1\nprint(x\n```\n"
+            ),
+            "03_three.md": (
+                "---\ntitle: Three\nrequires: [ok]\n---\n\n## Step\n\n"
+                "```python check\nfor i in range(3)\n    assert i\n```\n\n"
+                "```python chekc\ny = 2\n```\n"
+            ),
+        },
+    )
+    run = tutor("--check", "--lessons", bad, cwd=tmp_path)
+    assert run.returncode == 2, run.text
+    assert run.stdout.splitlines() == [
+        f"{bad / '02_two.md'}:3: unknown front matter key 'require' (known: id, requires, title)",
+        f"{bad / '02_two.md'}:6: empty step 'Empty': add prose or code",
+        f"{bad / '02_two.md'}:12: SyntaxError in a python block, column 6: '(' was never closed",
+        f"{bad / '03_three.md'}:9: SyntaxError in a python check block, column 18: expected ':'",
+        f"{bad / '03_three.md'}:13: unknown python block tag 'chekc' "
+        "(known: 'check', 'exercise', 'solution')",
+    ]
+    assert run.stderr == "5 problem(s); 1 lesson(s) load cleanly, 2 file(s) do not\n"
+
+
 def test_app_without_a_terminal_exits_2(tmp_path: Path) -> None:
     run = tutor(cwd=tmp_path, timeout=60)
     assert run.returncode == 2, run.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.hints import MISTAKES, hint_for
+from tutor.hints import MISTAKES, command_line_device_hint, hint_for
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m.error_type}: {m.prefix[:30]}")
@@ -73,3 +73,32 @@ def test_defined_names() -> None:
     code += "def f(): pass\nclass C: pass\nfor i in range(2): total = i\n"
     assert defined_names(code) >= {"nn", "pi", "x", "y", "z", "f", "C", "i", "total"}
     assert defined_names("this is not python") == set()
+
+
+@pytest.mark.parametrize(
+    ("error_type", "message", "device"),
+    [
+        ("AssertionError", "Torch not compiled with CUDA enabled", "cuda"),
+        ("RuntimeError", "Found no NVIDIA driver on your system. Please check ...", "cuda"),
+        ("RuntimeError", "No CUDA GPUs are available", "cuda:0"),
+        ("torch.AcceleratorError", "CUDA error: invalid device ordinal\nCUDA kernel ...", "cuda:3"),
+        ("RuntimeError", "PyTorch is not linked with support for mps devices", "mps"),
+    ],
+)
+def test_a_device_the_command_line_asked_for_is_blamed_on_the_command_line(
+    error_type: str, message: str, device: str
+) -> None:
+    hint = command_line_device_hint(error_type, message, device)
+    assert hint is not None
+    assert hint.startswith(f"You started tutor with `--device {device}`, but this machine has no ")
+    assert "Start tutor again with `--device cpu`, or `--device auto`" in hint
+    assert "by hand" not in hint
+
+
+@pytest.mark.parametrize("device", ["auto", "cpu", "mps"])
+def test_a_device_the_code_named_itself_gets_no_command_line_hint(device: str) -> None:
+    """Started with auto or cpu, or with another device: the step's code asked for CUDA."""
+    message = "Torch not compiled with CUDA enabled"
+    assert command_line_device_hint("AssertionError", message, device) is None
+    assert "torch.accelerator.is_available()" in hint_for("AssertionError", message)
+    assert command_line_device_hint("ValueError", "an unrelated message", "cuda") is None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from tutor.lessons import (
     bundled_lessons_dir,
     load_lessons,
     parse_lesson,
+    read_lesson,
 )
 
 
@@ -435,6 +439,155 @@ def test_bad_file(tmp_path: Path, content: str | bytes, line: int, phrase: str) 
     assert [(e.path, e.line) for e in loaded.errors] == [(path, line)]
     assert phrase in loaded.errors[0].message
     assert str(loaded.errors[0]).startswith(f"{path}:{line}: ")
+
+
+# ------------------------------------------------------- every problem of a file, Python included
+
+MANY = lines(
+    "---",  # 1
+    "title: Many",  # 2
+    "require: [a]",  # 3  unknown key
+    "id: bad id!",  # 4  bad id
+    "---",  # 5
+    "",  # 6
+    "## Empty",  # 7  empty step
+    "",  # 8
+    "## Tagged",  # 9
+    "",  # 10
+    "```python chekc",  # 11  unknown tag
+    "assert x",  # 12
+    "```",  # 13
+    "",  # 14
+    "## Broken code",  # 15
+    "",  # 16
+    "```python",  # 17
+    "x = 1",  # 18
+    "y = (x +",  # 19  never closed
+    "```",  # 20
+    "",  # 21
+    "```python check",  # 22
+    "assert x == 1",  # 23
+    "    assert y",  # 24  unexpected indent
+    "```",  # 25
+    "",  # 26
+    "## Exercise",  # 27  no solution
+    "",  # 28
+    "```python exercise",  # 29
+    "def double(n):",  # 30
+    "# TODO",  # 31  the function has no body
+    "```",  # 32
+)
+
+
+def test_every_problem_of_a_file_is_named_in_line_order(tmp_path: Path) -> None:
+    path = write(tmp_path, "01_many.md", MANY)
+    read = read_lesson(path)
+    assert read.lesson is None
+    assert [(e.path, e.line, e.message) for e in read.problems] == [
+        (path, 3, "unknown front matter key 'require' (known: id, requires, title)"),
+        (path, 4, "bad id 'bad id!': use letters, digits, '-' and '_'"),
+        (path, 7, "empty step 'Empty': add prose or code"),
+        (path, 11, "unknown python block tag 'chekc' (known: 'check', 'exercise', 'solution')"),
+        (path, 19, "SyntaxError in a python block, column 5: '(' was never closed"),
+        (path, 24, "IndentationError in a python check block, column 4: unexpected indent"),
+        (path, 27, "step 'Exercise' has no solution block to pair with"),
+        (
+            path,
+            31,
+            "IndentationError in a python exercise block, column 7: expected an indented block "
+            "after function definition on line 1",
+        ),
+    ]
+    with pytest.raises(LessonError) as raised:
+        parse_lesson(path)
+    assert raised.value == read.problems[0]
+    loaded = load_lessons(tmp_path)
+    assert loaded.lessons == []
+    assert loaded.errors == list(read.problems)
+
+
+def test_a_lesson_whose_only_problem_is_its_python_does_not_load(tmp_path: Path) -> None:
+    write(tmp_path, "01_a.md", simple("A"))
+    bad = write(tmp_path, "02_b.md", lines(*FM, "## S", "```python check", "assert x ==", "```"))
+    write(tmp_path, "03_c.md", simple("C"))  # requires b, by default
+    loaded = load_lessons(tmp_path)
+    assert [lesson.id for lesson in loaded.lessons] == ["a"]
+    assert [str(e) for e in loaded.errors] == [
+        f"{bad}:6: SyntaxError in a python check block, column 12: invalid syntax",
+        f"{tmp_path / '03_c.md'}:1: requires 'b', which cannot load (see its error)",
+    ]
+
+
+def test_what_ipython_runs_is_no_syntax_error(tmp_path: Path) -> None:
+    cell = lines(
+        "import asyncio",
+        "!ls -l models/",
+        "%timeit sum(range(10))",
+        "files = !ls",
+        "await asyncio.sleep(0)",
+        "len?",
+    )
+    magic = lines("%%time", "x = (")  # a cell magic's body is the magic's to read
+    broken = "y = )"
+    text = lines(*FM, "## S", "```python", cell, "```", "```python", magic, "```", "```python")
+    path = write(tmp_path, "01_a.md", text + lines(broken, "```"))
+    assert [(e.line, e.message) for e in read_lesson(path).problems] == [
+        (20, "SyntaxError in a python block, column 5: unmatched ')'")
+    ]
+
+
+def test_what_ipython_cannot_run_is_a_syntax_error_at_its_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "01_a.md",
+        lines(
+            *FM, "## S", "```python", "!ls", "for i in range(3):", "    break", "return i", "```"
+        ),
+    )
+    assert [(e.line, e.message) for e in read_lesson(path).problems] == [
+        (9, "SyntaxError in a python block: 'return' outside function")
+    ]
+
+
+def test_the_column_counts_in_the_file_for_a_fence_in_a_list(tmp_path: Path) -> None:
+    text = lines(*FM, "## S", "", "- Run it:", "", "  ```python", "  x = [1,", "  ```")
+    path = write(tmp_path, "01_a.md", text)
+    assert [(e.line, e.message) for e in read_lesson(path).problems] == [
+        (9, "SyntaxError in a python block, column 7: '[' was never closed")
+    ]
+
+
+def test_python_warnings_are_not_the_loaders_to_show(tmp_path: Path) -> None:
+    # An invalid escape and an assert on a tuple: Python warns of both as it compiles them.
+    code = lines("pattern = '\\d+'", "assert (1, 2), 'always true'", "else")
+    path = write(tmp_path, "01_a.md", lines(*FM, "## S", "```python", code, "```"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert [(e.line, e.message) for e in read_lesson(path).problems] == [
+            (8, "SyntaxError in a python block, column 1: invalid syntax")
+        ]
+    assert caught == []
+
+
+def test_ipython_is_imported_only_for_code_that_needs_it(tmp_path: Path) -> None:
+    write(tmp_path, "01_plain.md", lines(*FM, "## S", "```python", "x = 1", "```"))
+    probe = (
+        "import sys; from pathlib import Path; from tutor.lessons import load_lessons; "
+        f"s = load_lessons(Path({str(tmp_path)!r})); "
+        "print(len(s.lessons), len(s.errors), 'IPython' in sys.modules)"
+    )
+
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+        )
+        return done.stdout.strip()
+
+    assert run() == "1 0 False"
+    write(tmp_path, "02_shell.md", lines(*FM, "## S", "```python", "x = 1", "!ls -l .", "```"))
+    assert run() == "2 0 False", "a plain shell line is judged without IPython"
+    write(tmp_path, "03_kept.md", lines(*FM, "## S", "```python", "files = !ls", "```"))
+    assert run() == "3 0 True"
 
 
 # ---------------------------------------------------------------- bad courses (several files)

@@ -1,14 +1,16 @@
-"""Fuzzing the lesson loader: any input loads or fails with LessonError at path:line, fast."""
+"""Fuzzing the lesson loader: any input loads, or names each of its problems at path:line, fast."""
 
 from __future__ import annotations
 
+import ast
 import time
+import warnings
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tutor.lessons import LessonError, bundled_lessons_dir, parse_lesson
+from tutor.lessons import bundled_lessons_dir, cell_syntax_error, read_lesson
 
 FRAGMENTS = [
     "---",
@@ -83,13 +85,17 @@ def mutate(text: str, data: st.DataObject) -> str:
 def assert_loads_or_names_a_line(path: Path, raw: bytes) -> None:
     path.write_bytes(raw)
     started = time.perf_counter()
-    try:
-        lesson = parse_lesson(path)
-    except LessonError as error:
-        assert error.path == path
-        assert 0 <= error.line <= raw.count(b"\n") + 2, error
-        assert error.message
+    read = read_lesson(path)
+    lesson = read.lesson
+    if lesson is None:
+        assert read.problems
+        for error in read.problems:
+            assert error.path == path
+            assert 0 <= error.line <= raw.count(b"\n") + 2, error
+            assert error.message
+        assert [e.line for e in read.problems] == sorted(e.line for e in read.problems)
     else:
+        assert read.problems == ()
         assert lesson.steps
         assert lesson.title.strip()
         for step in lesson.steps:
@@ -131,3 +137,65 @@ def test_a_huge_lesson_loads_quickly(tmp_path: Path) -> None:
 def test_a_long_unclosed_fence_is_reported_quickly(tmp_path: Path) -> None:
     text = "---\ntitle: Big\n---\n## Step\n```python\n" + "x = 1\n" * 50_000
     assert_loads_or_names_a_line(tmp_path / "01_big.md", text.encode())
+
+
+CELL_LINES = [
+    "!ls -l models/",
+    "%timeit x",
+    "  !echo hi",
+    "    !ls",
+    "%%time",
+    "!",
+    "%",
+    "!= 3",
+    "%= 2",
+    "!!ls",
+    "x = 1",
+    "x = !ls",
+    "if x:",
+    "    y = 2",
+    "else:",
+    "def f():",
+    "    return 1",
+    "for i in range(3):",
+    "(",
+    ")",
+    "[1,",
+    "2]",
+    '"""',
+    "s = '''",
+    "'''",
+    "# !ls",
+    "!echo # comment",
+    "pass",
+    "",
+    "x = 1 + \\",
+    "if x: \\",
+    "%pip install torch",
+    "?",
+    "x?",
+]
+
+
+@FUZZ
+@given(rows=st.lists(st.sampled_from(CELL_LINES), max_size=8))
+def test_a_cell_is_judged_as_ipython_judges_it(rows: list[str]) -> None:
+    """``cell_syntax_error`` asks IPython only when it must; its verdict is IPython's."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    code = "\n".join(rows) + "\n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            transformed = TransformerManager().transform_cell(code)
+        except SyntaxError:
+            transformed = code
+        try:
+            compile(
+                transformed, "<cell>", "exec", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
+            )
+        except SyntaxError:
+            ipython_runs_it = False
+        else:
+            ipython_runs_it = True
+    assert (cell_syntax_error(code) is None) == ipython_runs_it, (code, transformed)

@@ -12,7 +12,7 @@ import pytest
 
 from tests.builders import course, lesson_step, lesson_text
 from tests.scripted import Reply, ScriptedSession
-from tutor.lessons import LessonSet
+from tutor.lessons import LessonSet, bundled_lessons_dir, load_lessons
 from tutor.runner import LessonFinished, Runner, StepFinished, StepStatus
 from tutor.session import KernelState, Metrics, Output
 
@@ -258,3 +258,33 @@ async def test_a_step_the_learner_stopped_gets_no_hint(tmp_path: Path) -> None:
     session.replies["SPIN"] = Reply(error=("ValueError", "bad"))
     [failed] = await finished(runner.run_step(lessons.get("h"), 0))
     assert failed.result.hint == "Look at the loop.", "a real failure keeps the step's hint"
+
+
+@pytest.mark.parametrize("device", ["cuda", "auto"], ids=["command-line", "hand-written"])
+async def test_a_missing_device_is_blamed_on_what_asked_for_it(device: str) -> None:
+    """Lesson 7's device step on a machine without CUDA: started with --device cuda, the
+    hint says the start asked for it; started with auto, the code named it by hand."""
+    lessons = load_lessons(bundled_lessons_dir())
+    gpu = lessons.get("gpu")
+    assert gpu is not None
+    index = next(i for i, step in enumerate(gpu.steps) if step.title == "Use tutor's device")
+    session = ScriptedSession(
+        {
+            "torch.cuda.get_device_name": Reply(
+                error=("AssertionError", "Torch not compiled with CUDA enabled")
+            )
+        }
+    )
+    runner = await started(session, lessons, timeout=5, device=device)
+    results = await finished(runner.run_to(gpu, index))
+    hint = results[-1].result.hint
+    assert (results[-1].index, results[-1].result.status) == (index, StepStatus.FAILED)
+    if device == "cuda":
+        assert hint == (
+            "You started tutor with `--device cuda`, but this machine has no CUDA device that "
+            "this PyTorch can use, so the step cannot run on it. Start tutor again with "
+            "`--device cpu`, or `--device auto` to use the accelerator only where there is one."
+        )
+    else:
+        assert "This PyTorch build has no CUDA support" in hint
+        assert 'instead of writing `"cuda"` or `"mps"` by hand' in hint

@@ -1,8 +1,6 @@
 """``python -m tutor``."""
 
-import sys
-
-from tutor.cli import main
+from tutor.cli import console_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

@@ -1,8 +1,13 @@
-"""Command-line entry: parse arguments, then check lessons, run headless, or open the app."""
+"""Command-line entry: parse arguments, then check lessons, run headless, or open the app.
+
+This module imports nothing but the standard library at the top, so that a Python without
+tutor's dependencies gets one line saying so (``console_main``) rather than a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import subprocess
 import sys
@@ -10,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tutor import __version__
-from tutor.lessons import Lesson, LessonError, LessonSet, bundled_lessons_dir, load_lessons
 
 if TYPE_CHECKING:
+    from tutor.lessons import Lesson, LessonSet
     from tutor.tui.app import TutorApp
 
 EXIT_USAGE = 2
@@ -35,9 +40,46 @@ def _seconds(value: str) -> float:
     return seconds
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from tutor.runner import DEFAULT_TIMEOUT_S
+REQUIRED_MODULES = (
+    "torch",
+    "numpy",
+    "textual",
+    "rich",
+    "textual_plotext",
+    "plotext",
+    "matplotlib",
+    "jupyter_client",
+    "ipykernel",
+    "IPython",
+    "markdown_it",
+    "yaml",
+    "platformdirs",
+)
+"""The modules of tutor's dependencies (pyproject.toml): tutor's own process imports some,
+its session (a child process on the same Python) the others, torch among them."""
 
+HOW_TO_START = (
+    "start tutor with 'make run' or '.venv/bin/python -m tutor' (the Python that "
+    "'make run' installed it into), or install it into this one with 'pip install -e .'"
+)
+
+MODES_OF_OPTIONS: dict[str, tuple[str, ...]] = {
+    "--lesson": ("app", "headless"),
+    "--device": ("app", "headless"),
+    "--watch": ("app", "headless"),
+    "--reset-progress": ("app",),
+    "--timeout": ("headless",),
+    "--report-json": ("headless",),
+    "--junit-xml": ("headless",),
+    "--quiet": ("headless",),
+    "--verbose": ("headless",),
+}
+"""Options that only some modes use; given to another mode, they are refused."""
+
+MODE_NAMES = {"app": "the app", "headless": "--headless", "check": "--check"}
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tutor",
         description="Learn the PyTorch workflow in the terminal, one runnable lesson at a time.",
@@ -47,82 +89,108 @@ def build_parser() -> argparse.ArgumentParser:
             "Lessons are code: tutor runs them with your rights. Run only lessons you trust."
         ),
     )
-    mode = parser.add_mutually_exclusive_group()
+    parser.add_argument("--version", action="version", version=f"tutor {__version__}")
+    modes = parser.add_argument_group("modes", "without one, tutor opens the app")
+    mode = modes.add_mutually_exclusive_group()
     mode.add_argument(
         "--headless", action="store_true", help="run the lessons without a screen (for CI)"
     )
     mode.add_argument(
         "--check", action="store_true", help="check the lesson files and report every problem"
     )
-    parser.add_argument(
+    every = parser.add_argument_group("every mode")
+    every.add_argument(
         "--lessons", type=Path, metavar="DIR", help="lesson folder (default: the bundled lessons)"
     )
-    parser.add_argument(
+    both = parser.add_argument_group("the app and headless")
+    both.add_argument(
         "--lesson",
         action="append",
         metavar="ID",
         default=[],
-        help="run only this lesson (repeatable); what it requires is replayed first",
+        help="only this lesson (repeatable); what it requires is replayed first. "
+        "The app opens at its first step",
     )
-    parser.add_argument(
-        "--device", type=_device, default="auto", help="auto (default), cpu, cuda, cuda:N or mps"
-    )
-    parser.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=DEFAULT_TIMEOUT_S,
-        metavar="SECONDS",
-        help=f"per step, headless (default {DEFAULT_TIMEOUT_S:g})",
-    )
-    parser.add_argument(
-        "--report-json", type=Path, metavar="PATH", help="write a JSON report (headless)"
-    )
-    parser.add_argument(
-        "--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report (headless)"
-    )
-    detail = parser.add_mutually_exclusive_group()
-    detail.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        help="headless: no tables or plots, only steps and failures",
-    )
-    detail.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="headless: also what each step showed, as a notebook would (results included)",
-    )
-    parser.add_argument(
+    both.add_argument("--device", type=_device, help="auto (default), cpu, cuda, cuda:N or mps")
+    both.add_argument(
         "--watch",
         action="store_true",
         help="reload lesson files when they change on disk; headless runs the changed "
         "lessons again on every save (for lesson authors)",
     )
-    parser.add_argument(
+    app = parser.add_argument_group("the app only")
+    app.add_argument(
         "--reset-progress",
         action="store_true",
         help="forget the saved progress (place, finished steps, exercise code), then start",
     )
-    parser.add_argument("--version", action="version", version=f"tutor {__version__}")
+    headless = parser.add_argument_group("headless only")
+    headless.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help=f"per step (default {_default_timeout():g}); in the app, ctrl+c stops a step",
+    )
+    headless.add_argument("--report-json", type=Path, metavar="PATH", help="write a JSON report")
+    headless.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report")
+    detail = headless.add_mutually_exclusive_group()
+    detail.add_argument(
+        "-q", "--quiet", action="store_true", help="no tables or plots, only steps and failures"
+    )
+    detail.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also what each step showed, as a notebook would (results included)",
+    )
     return parser
 
 
-def _load(parser: argparse.ArgumentParser, directory: Path | None) -> LessonSet:
+def _default_timeout() -> float:
+    from tutor.runner import DEFAULT_TIMEOUT_S
+
+    return DEFAULT_TIMEOUT_S
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, with the defaults filled in; exits 2 with the usage for an option
+    the chosen mode does not use (``--timeout`` to the app, say), rather than ignore it."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    mode = "headless" if args.headless else "check" if args.check else "app"
+    for option, modes in MODES_OF_OPTIONS.items():
+        given = getattr(args, option.removeprefix("--").replace("-", "_"))
+        if mode not in modes and given not in (None, False, []):
+            where = " and ".join(MODE_NAMES[m] for m in modes) + ("" if len(modes) > 1 else " only")
+            hint = " (add --headless to run the lessons without a screen)" if mode == "app" else ""
+            parser.error(f"{option} is for {where}, not {MODE_NAMES[mode]}{hint}")
+    args.device = args.device or "auto"
+    args.timeout = args.timeout or _default_timeout()
+    return args
+
+
+def _load(directory: Path | None) -> LessonSet:
+    from tutor.lessons import LessonError, bundled_lessons_dir, load_lessons
+
     try:
         return load_lessons(directory or bundled_lessons_dir())
     except LessonError as error:
-        parser.exit(EXIT_USAGE, f"tutor: {error.path}: {error.message}\n")
+        sys.stderr.write(f"tutor: {error.path}: {error.message}\n")
+        sys.exit(EXIT_USAGE)
 
 
 def check(lessons: LessonSet) -> int:
-    """Print every problem as ``path:line: message``; 2 if any."""
-    for error in lessons.errors:
+    """Print every problem of every file as ``path:line: message``, in file and line
+    order, then a summary; 2 if there is any."""
+    errors = sorted(lessons.errors, key=lambda error: (str(error.path), error.line))
+    for error in errors:
         print(error)
     steps = sum(len(lesson.steps) for lesson in lessons.lessons)
-    if lessons.errors:
+    if errors:
+        files = len({error.path for error in errors if error.path != lessons.directory})
         print(
-            f"{len(lessons.errors)} problem(s); {len(lessons.lessons)} lesson(s) load cleanly",
+            f"{len(errors)} problem(s); {len(lessons.lessons)} lesson(s) load cleanly, "
+            f"{files} file(s) do not",
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -199,9 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         from tutor.notebooks.commands import main as notebook_command
 
         return notebook_command(argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    lessons = _load(parser, args.lessons)
+    args = parse_arguments(argv)
+    lessons = _load(args.lessons)
     if args.check:
         return check(lessons)
     selected = lessons.lessons
@@ -209,19 +276,21 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [lesson_id for lesson_id in args.lesson if lessons.get(lesson_id) is None]
         if unknown:
             known = ", ".join(lesson.id for lesson in lessons.lessons) or "none"
-            parser.exit(EXIT_USAGE, f"tutor: unknown lesson {unknown[0]!r} (lessons: {known})\n")
+            sys.stderr.write(f"tutor: unknown lesson {unknown[0]!r} (lessons: {known})\n")
+            return EXIT_USAGE
         selected = [lesson for lesson in lessons.lessons if lesson.id in args.lesson]
     if args.headless:
         return _headless(args, lessons, selected)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        parser.exit(
-            EXIT_USAGE,
+        sys.stderr.write(
             "tutor: the app needs a terminal, and this is not one. "
-            "Use 'python -m tutor --headless' to run the lessons without a screen.\n",
+            "Use 'python -m tutor --headless' to run the lessons without a screen.\n"
         )
+        return EXIT_USAGE
     problem = device_problem(args.device)
     if problem:
-        parser.exit(EXIT_USAGE, f"tutor: {problem}\n")
+        sys.stderr.write(f"tutor: {problem}\n")
+        return EXIT_USAGE
     if args.reset_progress:
         from tutor.progress import ProgressStore
 
@@ -236,6 +305,32 @@ def main(argv: list[str] | None = None) -> int:
     return app.return_code or 0
 
 
+def missing_dependency() -> str | None:
+    """The first of tutor's dependencies this Python cannot import, or None.  It looks
+    for them without importing them (torch is never imported in tutor's own process)."""
+    for name in REQUIRED_MODULES:
+        try:
+            if importlib.util.find_spec(name) is None:
+                return name
+        except (ImportError, ValueError):
+            return name
+    return None
+
+
 def console_main() -> None:
-    """The ``tutor`` console script."""
-    sys.exit(main())
+    """The ``tutor`` command and ``python -m tutor``: ``main``, except that a Python
+    without tutor's dependencies gets one line on stderr saying how to start tutor."""
+    missing = missing_dependency()
+    if missing is None:
+        try:
+            sys.exit(main())
+        except ModuleNotFoundError as error:
+            # One of the dependencies' own dependencies; a missing part of tutor is a bug.
+            if not error.name or error.name.partition(".")[0] == "tutor":
+                raise
+            missing = error.name
+    sys.stderr.write(
+        f"tutor: this Python ({sys.executable}) has no module {missing!r}, which tutor "
+        f"needs: {HOW_TO_START}.\n"
+    )
+    sys.exit(EXIT_USAGE)

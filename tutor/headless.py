@@ -133,7 +133,13 @@ async def _run(
     for error in report.lesson_errors:
         console.print(f"[red]{escape(str(error))}[/]")
     started = time.monotonic()
-    runner = Runner(session, options.lessons, timeout=options.timeout, verify_exercises=True)
+    runner = Runner(
+        session,
+        options.lessons,
+        timeout=options.timeout,
+        verify_exercises=True,
+        device=options.device,
+    )
     try:
         try:
             await runner.start()

@@ -121,6 +121,36 @@ MISTAKES: tuple[Mistake, ...] = (
 )
 
 
+MISSING_DEVICE: tuple[tuple[str, str, str], ...] = (
+    ("AssertionError", "Torch not compiled with CUDA enabled", "cuda"),
+    ("RuntimeError", "Found no NVIDIA driver on your system", "cuda"),
+    ("RuntimeError", "No CUDA GPUs are available", "cuda"),
+    ("RuntimeError", "CUDA error: invalid device ordinal", "cuda"),
+    ("AcceleratorError", "CUDA error: invalid device ordinal", "cuda"),
+    ("RuntimeError", "PyTorch is not linked with support for mps devices", "mps"),
+)
+"""(error type, message prefix, device kind) of the errors that mean this machine, or
+this PyTorch, has no such device."""
+
+
+def command_line_device_hint(error_type: str, message: str, device: str) -> str | None:
+    """For an error that means the device is missing, when the device was the one tutor
+    was started with (``--device cuda``): the start, not the step's code, chose it.
+    None for any other error or device, which the step's code named itself."""
+    short_type = error_type.rsplit(".", 1)[-1]
+    kind = device.split(":")[0]
+    if not any(
+        short_type == missing_type and message.startswith(prefix) and kind == missing_kind
+        for missing_type, prefix, missing_kind in MISSING_DEVICE
+    ):
+        return None
+    return (
+        f"You started tutor with `--device {device}`, but this machine has no {kind.upper()} "
+        f"device that this PyTorch can use, so the step cannot run on it. Start tutor again "
+        f"with `--device cpu`, or `--device auto` to use the accelerator only where there is one."
+    )
+
+
 PLOTTING_PACKAGES = frozenset({"seaborn", "plotly", "bokeh", "altair", "plotnine", "pygal"})
 """Plotting libraries a learner may reach for; tutor draws matplotlib's figures instead."""
 

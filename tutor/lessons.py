@@ -9,11 +9,14 @@ names the file and line.
 
 from __future__ import annotations
 
+import ast
 import re
+import warnings
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -166,11 +169,23 @@ def bundled_lessons_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "lessons"
 
 
+@dataclass(frozen=True)
+class LessonFile:
+    """What reading one lesson file found: its lesson, or None when it has a problem, and
+    every problem in it, in line order."""
+
+    path: Path
+    id: str
+    """The lesson's id as far as it could be read: its front matter's, else the file's slug."""
+    lesson: Lesson | None
+    problems: tuple[LessonError, ...]
+
+
 def load_lessons(directory: Path) -> LessonSet:
     """Load every ``NN_slug.md`` in ``directory``; problems are collected, not raised.
 
-    A lesson with an error is left out; the others load.  Raises ``LessonError``
-    only if the directory itself cannot be read.
+    A lesson with a problem is left out, and every problem of every file is named; the
+    other lessons load.  Raises ``LessonError`` only if the directory itself cannot be read.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -186,14 +201,13 @@ def load_lessons(directory: Path) -> LessonSet:
     by_id: dict[str, Lesson] = {}
     unparsed: set[str] = set()
     for path in paths:
-        try:
-            lesson = parse_lesson(path, default_requires=previous_id)
-        except LessonError as error:
-            result.errors.append(error)
-            previous_id = _default_id(path)
-            unparsed.add(previous_id)
+        read = read_lesson(path, default_requires=previous_id)
+        previous_id = read.id
+        lesson = read.lesson
+        if lesson is None:
+            result.errors.extend(read.problems)
+            unparsed.add(read.id)
             continue
-        previous_id = lesson.id
         if lesson.id in by_id:
             result.errors.append(
                 LessonError(
@@ -292,7 +306,32 @@ def _front_matter_line(path: Path, key: str) -> int:
 
 
 def parse_lesson(path: Path, *, default_requires: str | None = None) -> Lesson:
-    """Parse one lesson file; raises ``LessonError`` at the first problem."""
+    """Parse one lesson file; raises ``LessonError`` at its first problem
+    (``read_lesson`` names them all)."""
+    read = read_lesson(path, default_requires=default_requires)
+    if read.lesson is None:
+        raise read.problems[0]
+    return read.lesson
+
+
+def read_lesson(path: Path, *, default_requires: str | None = None) -> LessonFile:
+    """Read one lesson file and find every problem in it.
+
+    A file that cannot be read or decoded, or whose front matter cannot be parsed, ends
+    the reading at that problem; every other problem is noted and the reading goes on.
+    """
+    problems: list[LessonError] = []
+    try:
+        lesson = _read(path, default_requires, problems)
+    except LessonError as error:
+        return LessonFile(path, _default_id(path), None, (error,))
+    ordered = tuple(sorted(problems, key=lambda error: error.line))
+    return LessonFile(path, lesson.id, None if ordered else lesson, ordered)
+
+
+def _read(path: Path, default_requires: str | None, problems: list[LessonError]) -> Lesson:
+    """The lesson, with every problem appended to ``problems``; raises ``LessonError`` at a
+    problem after which nothing more can be read."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -307,28 +346,33 @@ def parse_lesson(path: Path, *, default_requires: str | None = None) -> Lesson:
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise LessonError(path, 1, "empty file")
-    meta, body_start = _parse_front_matter(path, text)
-    lesson_id = _lesson_id(path, meta)
-    requires = _requires(path, meta, default_requires)
     lines = _lines(text)
+    meta, end = _parse_front_matter(path, lines, problems)
+    title = meta.get("title")
+    body_start = end + 1
     body = "\n".join(lines[body_start:])
-    intro, steps = _parse_body(path, body, body_start)
+    intro, steps = _parse_body(path, body, body_start, problems)
     if not steps:
-        raise LessonError(path, body_start + 1, "no steps: start each step with a '## ' heading")
+        problems.append(
+            LessonError(path, body_start + 1, "no steps: start each step with a '## ' heading")
+        )
+    match = LESSON_FILE.match(path.name)
     return Lesson(
-        id=lesson_id,
-        title=meta["title"],
+        id=_lesson_id(path, meta, lines, end, problems),
+        title=title if isinstance(title, str) else "",
         path=path,
-        number=int(LESSON_FILE.match(path.name)["number"]) if LESSON_FILE.match(path.name) else 0,  # type: ignore[index]
-        requires=requires,
+        number=int(match["number"]) if match else 0,
+        requires=_requires(path, meta, default_requires, lines, end, problems),
         intro=intro,
         steps=tuple(steps),
     )
 
 
-def _parse_front_matter(path: Path, text: str) -> tuple[dict, int]:
-    """The front matter as a dict, and the 0-based index of the first body line."""
-    lines = _lines(text)
+def _parse_front_matter(
+    path: Path, lines: list[str], problems: list[LessonError]
+) -> tuple[dict, int]:
+    """The front matter as a dict, and the 0-based index of its closing line.  Raises
+    ``LessonError`` if there is none to read; a bad key or title is noted in ``problems``."""
     if not lines or lines[0].strip() != "---":
         raise LessonError(
             path, 1, "missing front matter: start the file with '---', title: ..., '---'"
@@ -350,17 +394,24 @@ def _parse_front_matter(path: Path, text: str) -> tuple[dict, int]:
         meta = {}
     if not isinstance(meta, dict):
         raise LessonError(path, 2, "bad front matter: expected 'key: value' lines")
-    unknown = sorted(set(map(str, meta)) - FRONT_MATTER_KEYS)
-    if unknown:
-        line = _line_of_key(lines, unknown[0], end)
-        raise LessonError(
-            path, line, f"unknown front matter key {unknown[0]!r} (known: id, requires, title)"
+    for unknown in sorted(set(map(str, meta)) - FRONT_MATTER_KEYS):
+        problems.append(
+            LessonError(
+                path,
+                _line_of_key(lines, unknown, end),
+                f"unknown front matter key {unknown!r} (known: id, requires, title)",
+            )
         )
     title = meta.get("title")
     if not isinstance(title, str) or not title.strip():
-        line = _line_of_key(lines, "title", end)
-        raise LessonError(path, line, "missing title: add 'title: ...' to the front matter")
-    return meta, end + 1
+        problems.append(
+            LessonError(
+                path,
+                _line_of_key(lines, "title", end),
+                "missing title: add 'title: ...' to the front matter",
+            )
+        )
+    return meta, end
 
 
 def _line_of_key(lines: list[str], key: str, end: int) -> int:
@@ -370,18 +421,30 @@ def _line_of_key(lines: list[str], key: str, end: int) -> int:
     return 1
 
 
-def _lesson_id(path: Path, meta: dict) -> str:
+def _lesson_id(
+    path: Path, meta: dict, lines: list[str], end: int, problems: list[LessonError]
+) -> str:
     lesson_id = meta.get("id", _default_id(path))
     if not isinstance(lesson_id, str) or not LESSON_ID.match(lesson_id):
-        raise LessonError(
-            path,
-            _front_matter_line(path, "id"),
-            f"bad id {lesson_id!r}: use letters, digits, '-' and '_'",
+        problems.append(
+            LessonError(
+                path,
+                _line_of_key(lines, "id", end),
+                f"bad id {lesson_id!r}: use letters, digits, '-' and '_'",
+            )
         )
+        return _default_id(path)
     return lesson_id
 
 
-def _requires(path: Path, meta: dict, default: str | None) -> tuple[str, ...]:
+def _requires(
+    path: Path,
+    meta: dict,
+    default: str | None,
+    lines: list[str],
+    end: int,
+    problems: list[LessonError],
+) -> tuple[str, ...]:
     if "requires" not in meta:
         return (default,) if default else ()
     value = meta["requires"]
@@ -390,18 +453,23 @@ def _requires(path: Path, meta: dict, default: str | None) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise LessonError(
-            path,
-            _front_matter_line(path, "requires"),
-            "requires must be a lesson id or a list of them, e.g. requires: [data, model]",
+        problems.append(
+            LessonError(
+                path,
+                _line_of_key(lines, "requires", end),
+                "requires must be a lesson id or a list of them, e.g. requires: [data, model]",
+            )
         )
+        return ()
     return tuple(value)
 
 
 _MARKDOWN = MarkdownIt("commonmark")
 
 
-def _parse_body(path: Path, body: str, offset: int) -> tuple[str, list[Step]]:
+def _parse_body(
+    path: Path, body: str, offset: int, problems: list[LessonError]
+) -> tuple[str, list[Step]]:
     """Split the body into the intro and the steps.  ``offset`` maps body lines to file lines."""
     lines = _lines(body)
     tokens = _MARKDOWN.parse(body)
@@ -412,18 +480,27 @@ def _parse_body(path: Path, body: str, offset: int) -> tuple[str, list[Step]]:
             headings.append((token.map[0], tokens[index + 1].content.strip()))
         elif token.type == "fence" and token.map:
             start, end = token.map
-            _check_fence_closed(path, token.content, token.markup, start, end, offset)
-            fences.append(
-                (start, end, _fence_block(path, token.info, token.content, start + offset + 1))
-            )
+            line = start + offset + 1
+            block = _fence_block(path, token.info, token.content, line, problems)
+            # A fence markdown-it left open runs to the end: its content has no room
+            # for a closing line, and its code is cut short, so it is not compiled.
+            if token.content.count("\n") > end - start - 2:
+                problems.append(
+                    LessonError(path, line, f"code fence {token.markup} is never closed")
+                )
+            elif block is not None and block.kind is not BlockKind.HINT:
+                problems.extend(_syntax_problems(path, block, lines[start + 1 : end - 1]))
+            fences.append((start, end, block))
     boundaries = [line for line, _ in headings] + [len(lines)]
     for start, _, block in fences:
         if block is not None and start < boundaries[0]:
-            raise LessonError(
-                path,
-                start + offset + 1,
-                f"a {block.kind.value} block before the first step never runs; "
-                "move it under a '## ' heading",
+            problems.append(
+                LessonError(
+                    path,
+                    start + offset + 1,
+                    f"a {block.kind.value} block before the first step never runs; "
+                    "move it under a '## ' heading",
+                )
             )
     hidden = {i for s, e, block in fences if block is not None for i in range(s, e)}
     intro = _prose(lines, 0, boundaries[0], hidden)
@@ -436,23 +513,19 @@ def _parse_body(path: Path, body: str, offset: int) -> tuple[str, list[Step]]:
         blocks = tuple(block for _, block in runnable[first:last])
         prose = _prose(lines, start + 1, end, hidden)
         if not title:
-            raise LessonError(path, step_line, "step heading has no title")
-        if not prose.strip() and not blocks:
-            raise LessonError(path, step_line, f"empty step {title!r}: add prose or code")
-        _check_exercise_pair(path, step_line, title, blocks)
+            problems.append(LessonError(path, step_line, "step heading has no title"))
+        elif not prose.strip() and not blocks:
+            problems.append(
+                LessonError(path, step_line, f"empty step {title!r}: add prose or code")
+            )
+        problems.extend(_exercise_pair_problems(path, step_line, title, blocks))
         steps.append(Step(title=title, prose=prose, blocks=blocks, line=step_line))
     return intro, steps
 
 
-def _check_fence_closed(
-    path: Path, token_content: str, markup: str, start: int, end: int, offset: int
-) -> None:
-    """A fence markdown-it left open runs to the end: its content has no room for a closing line."""
-    if token_content.count("\n") > end - start - 2:
-        raise LessonError(path, start + offset + 1, f"code fence {markup} is never closed")
-
-
-def _fence_block(path: Path, info: str, content: str, line: int) -> Block | None:
+def _fence_block(
+    path: Path, info: str, content: str, line: int, problems: list[LessonError]
+) -> Block | None:
     """The block a fence stands for, or None for a fence that is only shown."""
     words = info.strip().split(maxsplit=1)
     language = words[0].lower() if words else ""
@@ -463,18 +536,127 @@ def _fence_block(path: Path, info: str, content: str, line: int) -> Block | None
         return None
     if tag not in PYTHON_TAGS:
         known = ", ".join(repr(t) for t in PYTHON_TAGS if t)
-        raise LessonError(path, line, f"unknown python block tag {tag!r} (known: {known})")
+        problems.append(
+            LessonError(path, line, f"unknown python block tag {tag!r} (known: {known})")
+        )
+        return None
     return Block(PYTHON_TAGS[tag], content, line)
 
 
-def _check_exercise_pair(path: Path, line: int, title: str, blocks: Iterable[Block]) -> None:
+def _exercise_pair_problems(
+    path: Path, line: int, title: str, blocks: Iterable[Block]
+) -> list[LessonError]:
     kinds = [b.kind for b in blocks]
     exercises, solutions = kinds.count(BlockKind.EXERCISE), kinds.count(BlockKind.SOLUTION)
     if exercises > 1 or solutions > 1:
-        raise LessonError(path, line, f"step {title!r} has more than one exercise or solution")
+        return [LessonError(path, line, f"step {title!r} has more than one exercise or solution")]
     if exercises != solutions:
         missing = "solution" if exercises else "exercise"
-        raise LessonError(path, line, f"step {title!r} has no {missing} block to pair with")
+        return [LessonError(path, line, f"step {title!r} has no {missing} block to pair with")]
+    return []
+
+
+def _syntax_problems(path: Path, block: Block, source: list[str]) -> list[LessonError]:
+    """The syntax error in a block's code, at its line of the file; ``source`` is the
+    file's lines of the code, which may carry a prefix (a list's indent, a quote's '>')."""
+    error = cell_syntax_error(block.text)
+    if error is None:
+        return []
+    code_lines = block.text.split("\n")
+    row = min(max(error.lineno or 1, 1), max(len(source), 1))
+    where = ""
+    if error.offset and row <= len(source) and row <= len(code_lines):
+        code_line = code_lines[row - 1]
+        # The column is the file's only where the compiled line is the one written
+        # (IPython rewrites a '!cmd' or '%magic' line before it is compiled).
+        if (error.text or "").rstrip("\r\n") == code_line and source[row - 1].endswith(code_line):
+            column = error.offset + len(source[row - 1]) - len(code_line)
+            where = f", column {column}"
+    kind = "python" if block.kind is BlockKind.CODE else f"python {block.kind.value}"
+    return [
+        LessonError(
+            path,
+            block.line + row,
+            f"{type(error).__name__} in a {kind} block{where}: {error.msg}",
+        )
+    ]
+
+
+def cell_syntax_error(code: str) -> SyntaxError | None:
+    """Why ``code`` would not run as a notebook cell in the session, or None.
+
+    The session runs code through IPython, which first turns ``!cmd`` and ``%magic``
+    lines into plain Python; code that does not compile as it is gets the same turn
+    (IPython's ``TransformerManager.transform_cell``) and is compiled again.  Plain
+    Python, nearly every block, costs one ``compile`` and never imports IPython (about
+    70 ms of the app's start); nor does code whose only IPython syntax is simple
+    ``!cmd`` and ``%magic`` lines (see ``_simple_escapes_as_pass``).
+    """
+    error = _compile_error(code)
+    if error is None:
+        return None
+    shell_lines_passed = _simple_escapes_as_pass(code)
+    if shell_lines_passed is not None and _compile_error(shell_lines_passed) is None:
+        return None
+    try:
+        with warnings.catch_warnings():  # IPython warns of odd line endings: no matter here
+            warnings.simplefilter("ignore")
+            transformed = _transform_cell()(code)
+    except Exception:  # IPython cannot read it either: the error as written stands
+        return error
+    return _compile_error(transformed)
+
+
+_SIMPLE_ESCAPE = re.compile(r"^(?P<indent>[ \t]*)[!%](?!=)[^'\"()\[\]{}\\]*$")
+"""A ``!cmd`` or ``%magic`` line without quotes, brackets or backslashes (``!=`` and ``%=``
+at the start of a line are operators, which IPython leaves as they are)."""
+
+
+def _simple_escapes_as_pass(code: str) -> str | None:
+    """``code`` with each simple ``!cmd`` or ``%magic`` line replaced by ``pass``, or None
+    if it has none, or has a line ending in a backslash.
+
+    Where such a line starts a statement, IPython turns it into one call at the same
+    indent, which stands wherever ``pass`` does.  Anywhere else (inside brackets or a
+    triple-quoted string: with no backslash, no other line continues into it) it is
+    left as written: in brackets both it and ``pass`` fail to compile, and in a string,
+    holding no quote, both are text that ends nothing.  So when the code compiles with
+    ``pass`` in their place, the code IPython makes of it compiles too, and IPython need
+    not be asked (tests/test_loader_fuzz.py holds this to IPython's own verdict).
+    """
+    lines = code.split("\n")
+    if any(line.rstrip().endswith("\\") for line in lines):
+        return None
+    passed = [
+        f"{escape['indent']}pass" if (escape := _SIMPLE_ESCAPE.match(line)) else line
+        for line in lines
+    ]
+    return "\n".join(passed) if passed != lines else None
+
+
+def _compile_error(code: str) -> SyntaxError | None:
+    try:
+        with warnings.catch_warnings():  # SyntaxWarnings belong to the run, not the loader
+            warnings.simplefilter("ignore")
+            compile(code, "<cell>", "exec", _COMPILE_FLAGS, dont_inherit=True)
+    except SyntaxError as error:
+        return error
+    except ValueError as error:  # a null byte, before Python 3.12
+        return SyntaxError(str(error))
+    except (RecursionError, MemoryError):
+        return SyntaxError("the code is nested too deeply to compile")
+    return None
+
+
+_COMPILE_FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+"""Top-level `await` runs in the session (IPython's autoawait)."""
+
+
+@cache
+def _transform_cell() -> Callable[[str], str]:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell
 
 
 def _prose(lines: list[str], start: int, end: int, hidden: set[int]) -> str:

@@ -145,7 +145,10 @@ def to_junit(report: RunReport) -> ET.Element:
         )
         for error in report.lesson_errors:
             case = ET.SubElement(
-                suite, "testcase", classname="tutor.lesson-files", name=str(error.path)
+                suite,
+                "testcase",
+                classname="tutor.lesson-files",
+                name=f"{error.path}:{error.line}",  # a file may have several problems
             )
             ET.SubElement(case, "error", type="LessonError", message=str(error))
     return root

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from types import MappingProxyType
 
-from tutor.hints import hint_for
+from tutor.hints import command_line_device_hint, hint_for
 from tutor.lessons import Block, BlockKind, Lesson, LessonSet, Step
 from tutor.output import Transcript, strip_ansi
 from tutor.protocol import PlotSpec
@@ -195,10 +195,13 @@ class Runner:
         *,
         timeout: float | None = DEFAULT_TIMEOUT_S,
         verify_exercises: bool = False,
+        device: str = "auto",
     ) -> None:
         self.session = session
         self.lessons = lessons
         self.timeout = timeout
+        self.device = device
+        """The device tutor was started with (``--device``), for the hints."""
         self.verify_exercises = verify_exercises
         self._held: set[StepKey] = set()
         self._quarantined: set[StepKey] = set()
@@ -411,15 +414,19 @@ class Runner:
                 info.message or "a check failed (its assert has no message)",
                 info.traceback,
             )
-        # A step the learner stopped made no mistake: no hint for it.
-        hints = (
-            []
-            if finished.status is RunStatus.INTERRUPTED
-            else [
+        # A step the learner stopped made no mistake: no hint for it.  A device that
+        # tutor was started with and this machine lacks is no mistake of the step's
+        # code either: its own hint would blame the code.
+        device_hint = command_line_device_hint(info.type, info.message, self.device)
+        if finished.status is RunStatus.INTERRUPTED:
+            hints = []
+        elif device_hint:
+            hints = [device_hint]
+        else:
+            hints = [
                 hint_for(info.type, info.message) or self._missing_name_hint(lesson, index, info),
                 step.hint,
             ]
-        )
         return StepResult(
             lesson.id,
             index,

@@ -26,7 +26,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, OptionList, TextArea
 from textual.worker import Worker, WorkerState
 
-from tutor.hints import hint_for
+from tutor.hints import command_line_device_hint, hint_for
 from tutor.lessons import Lesson, LessonError, LessonSet
 from tutor.progress import Progress, ProgressStore
 from tutor.runner import (
@@ -111,7 +111,7 @@ class TutorApp(App[None]):
         self.start_session_on_mount = start_session
         self.store = store or ProgressStore()
         self.progress: Progress = self.store.load()
-        self.runner = Runner(self.session, lessons, timeout=None)
+        self.runner = Runner(self.session, lessons, timeout=None, device=device)
         """The one owner of the session: what it holds, what replays leave out, restarts."""
         place = resume(lessons, self.progress, lesson_id)
         self.lesson_index, self.step_index = place.lesson, place.step
@@ -183,7 +183,7 @@ class TutorApp(App[None]):
             self.progress.code_for(lesson.id, index),
             self.progress.is_done(lesson.id, index),
         )
-        self.query_one(LessonList).show(self.lessons.lessons, self.progress, self.lesson_index)
+        self.query_one(LessonList).show(self.lessons, self.progress, self.lesson_index)
         if (self.progress.lesson_id, self.progress.step) != (lesson.id, index):
             self.progress.lesson_id, self.progress.step = lesson.id, index
             self._save()
@@ -364,7 +364,7 @@ class TutorApp(App[None]):
         if result.status is StepStatus.PASSED and by_the_learner:
             self.progress.mark_done(event.lesson.id, event.index)
             self._save()
-            self.query_one(LessonList).show(self.lessons.lessons, self.progress, self.lesson_index)
+            self.query_one(LessonList).show(self.lessons, self.progress, self.lesson_index)
         if not event.replay or result.status is not StepStatus.PASSED:
             if event.replay:
                 view.show_status(
@@ -571,7 +571,9 @@ class TutorApp(App[None]):
         self._redraw_live(final=True)
         if error is not None:
             console.write_notice(clean_traceback(error.traceback) or error.type, "stderr")
-            if hint := hint_for(error.type, error.message):
+            if hint := command_line_device_hint(
+                error.type, error.message, self.runner.device
+            ) or hint_for(error.type, error.message):
                 console.write_notice(f"Hint: {hint}", "hint")
         if finished is not None and finished.state_lost:
             self.query_one(SessionPanel).clear()

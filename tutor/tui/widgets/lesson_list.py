@@ -1,16 +1,28 @@
-"""LessonList: the lessons with their progress marks."""
+"""LessonList: the lessons with their progress marks, then the lesson files that did not load."""
 
 from __future__ import annotations
 
+from itertools import groupby
+
+from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from tutor.lessons import Lesson
+from tutor.lessons import LessonError, LessonSet
 from tutor.progress import Progress
 
 
+def broken_file_entry(problems: list[LessonError]) -> str:
+    """A file that did not load, as ``name:line: message``, its first problem, and how many
+    more it has (``python -m tutor --check`` lists them all)."""
+    first = problems[0]
+    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"✗ {first.path.name}:{first.line}: {first.message}{more}"
+
+
 class LessonList(OptionList):
-    """Each lesson as '✓ 1. Title 4/4'; selecting one opens it."""
+    """Each lesson as '✓ 1. Title 4/4'; selecting one opens it.  Under them, each lesson
+    file with a problem, dimmed and not selectable, so that an instructor sees it."""
 
     DEFAULT_CSS = """
     LessonList {
@@ -22,15 +34,29 @@ class LessonList(OptionList):
     LessonList:focus { border: round $primary; }
     """
 
-    def show(self, lessons: list[Lesson], progress: Progress, current: int) -> None:
+    def show(self, lessons: LessonSet, progress: Progress, current: int) -> None:
         self.border_title = "Lessons"
         highlighted = self.highlighted
         self.clear_options()
-        for number, lesson in enumerate(lessons, start=1):
+        for number, lesson in enumerate(lessons.lessons, start=1):
             done = len(progress.completed.get(lesson.id, []))
             total = len(lesson.steps)
             mark = "✓" if done >= total else ("•" if done else " ")
             self.add_option(
                 Option(f"{mark} {number}. {lesson.title} [dim]{done}/{total}[/]", id=lesson.id)
             )
+        loaded = {lesson.path for lesson in lessons.lessons}
+        files = sorted(
+            (
+                e
+                for e in lessons.errors
+                if e.path.parent == lessons.directory and e.path not in loaded
+            ),
+            key=lambda e: (e.path.name, e.line),
+        )
+        broken = [list(problems) for _, problems in groupby(files, key=lambda e: e.path)]
+        if broken and self.option_count:
+            self.add_option(None)  # a rule between the lessons and the files that did not load
+        for problems in broken:
+            self.add_option(Option(Text(broken_file_entry(problems)), disabled=True))
         self.highlighted = current if highlighted is None else highlighted
