@@ -47,7 +47,7 @@ def test_prose_only_changes_no_step(folder: Path, lessons: LessonSet) -> None:
 
 
 def test_the_first_step_whose_code_changed_is_named(folder: Path, lessons: LessonSet) -> None:
-    rewrite(folder, "01_a.md", a_lesson(A_STEPS[0], lesson_step("Grow", "GROW MORE"), A_STEPS[2]))
+    rewrite(folder, "01_a.md", a_lesson(A_STEPS[0], lesson_step("Grow", "GROW_MORE"), A_STEPS[2]))
     reload = reload_lessons(lessons)
     assert reload.changed == {"a": 1}
     assert reload.moved == {}
@@ -109,7 +109,7 @@ async def test_runner_forgets_changed_steps_and_the_lessons_built_on_them(
 ) -> None:
     runner = await held_after_running_all(lessons)
     session = runner.session
-    rewrite(folder, "01_a.md", a_lesson(A_STEPS[0], lesson_step("Grow", "GROW MORE"), A_STEPS[2]))
+    rewrite(folder, "01_a.md", a_lesson(A_STEPS[0], lesson_step("Grow", "GROW_MORE"), A_STEPS[2]))
     reload = reload_lessons(lessons)
     runner.reload(reload.lessons, reload.changed, reload.removed)
     assert runner.held == {("a", 0)}
@@ -118,7 +118,7 @@ async def test_runner_forgets_changed_steps_and_the_lessons_built_on_them(
     session.ran.clear()
     b = reload.lessons.get("b")
     [e async for e in runner.run_to(b, 0)]
-    assert session.ran == ["GROW MORE", "USE", "BUILD"]
+    assert session.ran == ["GROW_MORE", "USE", "BUILD"]
 
 
 async def test_runner_lets_a_fixed_step_out_of_quarantine(folder: Path, lessons: LessonSet) -> None:

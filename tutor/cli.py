@@ -54,6 +54,8 @@ REQUIRED_MODULES = (
     "markdown_it",
     "yaml",
     "platformdirs",
+    "watchfiles",
+    "nbformat",
 )
 """The modules of tutor's dependencies (pyproject.toml): tutor's own process imports some,
 its session (a child process on the same Python) the others, torch among them."""
