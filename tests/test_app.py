@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import RichLog, Static
@@ -116,7 +119,7 @@ async def test_run_a_step_shows_output_and_inspector(scripted_app) -> None:
         assert view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y
         inspector = app.query_one(TensorInspector)
         assert inspector.row_count >= 1
-        assert inspector.get_row("kept")[2] == "[6]"
+        assert inspector.get_row("kept")[1] == "[6]"
         assert app.progress.is_done("basics", 0)
 
 
@@ -131,7 +134,7 @@ async def test_loss_table_fills_while_training(scripted_app) -> None:
         await until(pilot, lambda: app.session.state is KernelState.BUSY and table.row_count > 0)
         assert app.running, "the table filled while the step was still running"
         await ready(pilot, app)
-        assert table.row_count == 15
+        assert table.row_count == room(table), "as many of the newest rows as fit"
         assert "60 rows" in str(table.border_subtitle)
         last = table.get_row_at(table.row_count - 1)
         assert last[0] == "59" and last[-1] == "★ best"
@@ -216,8 +219,10 @@ async def test_resume_from_saved_progress(scripted_app, store: ProgressStore) ->
         await until(pilot, lambda: app.runner.held == {("basics", 0), ("basics", 1)})
         await ready(pilot, app)
         assert "up to date" in status_text(app)
-        assert app.query_one(TensorInspector).get_row("kept")[2] == "[6]"
-        assert app.query_one(LossTable).row_count == 15
+        assert app.query_one(TensorInspector).get_row("kept")[1] == "[6]"
+        table = app.query_one(LossTable)  # the replay's history, up to its newest row
+        assert "60 rows" in str(table.border_subtitle)
+        assert table.get_row_at(table.row_count - 1)[0] == "59"
         await pilot.press("n", "n")
         assert app.query_one(StepView).editor.text == "answer = 6 * 7"
 
@@ -563,6 +568,11 @@ class LossTableApp(App[None]):
         yield LossTable()
 
 
+def room(table: LossTable) -> int:
+    """How many rows fit in the loss table under its header, at most 15."""
+    return min(15, table.scrollable_content_region.height - table.header_height)
+
+
 def visible_text(table: LossTable) -> str:
     """What the table draws in its region now, line by line."""
     return "\n".join(
@@ -573,24 +583,40 @@ def visible_text(table: LossTable) -> str:
 
 async def test_the_loss_table_keeps_the_best_row_in_view_when_it_scrolls_out() -> None:
     app = LossTableApp()
-    async with app.run_test(size=(60, 12)) as pilot:
+    async with app.run_test(size=(60, 12)) as pilot:  # room for 9 rows under the header
         table = app.query_one(LossTable)
         rows = [{"epoch": i, "train_loss": abs(i - 3) + 1.0} for i in range(100)]
         table.show(rows)
         await pilot.pause()
-        assert table.row_count == 16, "the best row, a gap, and the newest 14 rows"
+        assert table.row_count == 9, "the best row, a gap, and the newest 7 rows"
         assert [table.get_row_at(0)[0], table.get_row_at(0)[-1]] == ["3", "★ best"]
         assert table.get_row_at(1)[0] == "…"
-        assert table.get_row_at(table.row_count - 1)[0] == "99"
-        assert table.max_scroll_y > 0 and table.scroll_y == table.max_scroll_y
+        assert [table.get_row_at(i)[0] for i in range(2, 9)] == [str(i) for i in range(93, 100)]
+        assert table.max_scroll_y == 0, "every row shown fits: none scrolls out of view"
         shown = visible_text(table)
         assert "★ best" in shown, shown
         assert " 99 " in shown, shown
         table.show([*rows, {"epoch": 100, "train_loss": 0.5}])  # a new best: the newest row
         await pilot.pause()
-        assert table.fixed_rows == 0
-        assert table.get_row_at(0)[0] == "86"
+        assert table.get_row_at(0)[0] == "92"
         assert table.get_row_at(table.row_count - 1)[-1] == "★ best"
+
+
+async def test_a_best_row_among_the_last_rows_stays_in_view() -> None:
+    """The best row is one of the last 15 rows, but older than the rows that fit."""
+    app = LossTableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LossTable)
+        rows = [{"epoch": i, "test_loss": abs(i - 90) + 1.0} for i in range(100)]
+        table.show(rows)
+        await pilot.pause()
+        shown = visible_text(table)
+        assert "★ best" in shown and " 90 " in shown, shown
+        assert " 99 " in shown, shown
+        await pilot.resize_terminal(60, 20)  # taller: more of the newest rows
+        await pilot.pause()
+        shown = visible_text(table)
+        assert "★ best" in shown and " 99 " in shown and " 91 " in shown, shown
 
 
 async def test_a_history_that_arrives_at_once_shows_its_newest_rows(tmp_path: Path) -> None:
@@ -605,10 +631,10 @@ async def test_a_history_that_arrives_at_once_shows_its_newest_rows(tmp_path: Pa
         await pilot.press("enter")
         await ready(pilot, app)
         table = app.query_one(LossTable)
-        await until(pilot, lambda: table.row_count == 15)
+        await until(pilot, lambda: table.row_count == room(table) < 15)  # fewer than 15 fit
         await pilot.pause(0.3)
-        assert table.max_scroll_y > 0, "the table should be shorter than its 15 rows here"
-        assert table.scroll_y == table.max_scroll_y, "the newest rows are cut off"
+        assert table.get_row_at(table.row_count - 1)[0] == "99"
+        assert " 99 " in visible_text(table), "the newest rows are cut off"
 
 
 async def test_an_emptied_then_restored_exercise_is_kept_as_restored(make_app) -> None:
@@ -757,3 +783,58 @@ async def test_a_lesson_file_with_a_problem_is_named_not_dropped_silently(tmp_pa
         [note] = [n for n in app._notifications if "lesson file problem" in n.title]
         assert f"{directory / '02_broken.md'}:" in note.message
         assert str(lessons.errors[0]) in note.message
+
+
+# --------------------------------------------------------------------------- plots
+
+
+class PlotApp(App[None]):
+    def compose(self) -> ComposeResult:
+        from tutor.tui.widgets.plot_view import PlotView
+
+        yield PlotView()
+
+
+def plot_lines(app: App) -> list[str]:
+    from tutor.tui.widgets.plot_view import PlotView
+
+    return cast(Text, app.query_one(PlotView).render()).plain.splitlines()
+
+
+LOSS_ROWS = [
+    {"epoch": epoch, "train_loss": 1.0 if epoch < 50 else 0.5, "test_loss": 0.1}
+    for epoch in range(1000)
+]
+
+
+async def test_the_plot_legend_covers_no_data_and_epochs_tick_as_whole_numbers() -> None:
+    from tutor.tui.widgets.plot_view import PlotView
+
+    app = PlotApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        app.query_one(PlotView).show_history(LOSS_ROWS)
+        await pilot.pause()
+        lines = plot_lines(app)
+        legend = [line for line in lines if "train_loss" in line or "test_loss" in line]
+        assert len(legend) == 2, lines
+        for line in legend:  # after the label, nothing until the frame
+            label_end = line.index("_loss") + len("_loss")
+            assert line[label_end:].rstrip("│ ") == "", f"data drawn into the legend: {line!r}"
+        ticks = next(line for line in lines if "└" in line)
+        numbers = lines[lines.index(ticks) + 1].split()
+        assert numbers and all(number.isdigit() for number in numbers), numbers
+
+
+async def test_under_no_color_each_curve_has_its_own_marker(monkeypatch) -> None:
+    from tutor.render import TEXT_MARKERS
+    from tutor.tui.widgets.plot_view import PlotView
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = PlotApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        app.query_one(PlotView).show_history(LOSS_ROWS)
+        await pilot.pause()
+        lines = plot_lines(app)
+    legend = [re.search(r"(\S\S) (train|test)_loss", line) for line in lines]
+    markers = [match[1] for match in legend if match]
+    assert markers == [TEXT_MARKERS[0] * 2, TEXT_MARKERS[1] * 2], lines
