@@ -838,3 +838,91 @@ async def test_under_no_color_each_curve_has_its_own_marker(monkeypatch) -> None
     legend = [re.search(r"(\S\S) (train|test)_loss", line) for line in lines]
     markers = [match[1] for match in legend if match]
     assert markers == [TEXT_MARKERS[0] * 2, TEXT_MARKERS[1] * 2], lines
+
+
+# --------------------------------------------------------------------------- wrapping
+
+
+LONG_LINE = "    optimizers.append(torch.optim.SGD(params=model.parameters(), lr=learning_rate))"
+
+
+def code_lines(app: TutorApp) -> list[str]:
+    """The step's code as the step view draws it now, line by line."""
+    code = app.query_one("#code", Static)
+    return [
+        "".join(segment.text for segment in code.render_line(y)).rstrip()
+        for y in range(code.region.height)
+    ]
+
+
+def test_a_code_line_wraps_after_a_comma_before_anything_else() -> None:
+    from tutor.tui.widgets.step_view import wrap_code_line
+
+    line = "optimizer = torch.optim.SGD(params=model_1.parameters(), lr=0.01)"
+    pieces = [piece.plain for piece in wrap_code_line(Text(line), 60)]
+    assert pieces == ["optimizer = torch.optim.SGD(params=model_1.parameters(),", "  ↪ lr=0.01)"]
+    assert [piece.plain for piece in wrap_code_line(Text(line), 80)] == [line]
+
+
+def test_a_code_line_without_spaces_wraps_at_brackets_and_dots_then_inside_names() -> None:
+    from tutor.tui.widgets.step_view import wrap_code_line
+
+    line = "        result=compute(first_argument_value,second_argument_value)"
+    pieces = [piece.plain for piece in wrap_code_line(Text(line), 44)]
+    assert pieces == [
+        "        result=compute(first_argument_value,",
+        "          ↪ second_argument_value)",
+    ]
+    name = "x" * 50
+    pieces = [piece.plain for piece in wrap_code_line(Text(name), 30)]
+    assert pieces == ["x" * 30, "  ↪ " + "x" * 20], "a name wider than the room is folded"
+    assert all(len(piece) <= 30 for piece in pieces)
+
+
+def test_wrapped_code_keeps_its_highlighting() -> None:
+    from tutor.tui.widgets.step_view import CodeLines
+
+    console = Console(width=40, file=io.StringIO(), color_system="truecolor")
+    code = 'def f():\n    print("a string that goes on and on", 12345, "and on and on")'
+    lines = console.render_lines(CodeLines(code), pad=False)
+    wrapped = ["".join(s.text for s in line) for line in lines]
+    assert len(wrapped) == 3 and all(len(line) <= 40 for line in wrapped), wrapped
+    for piece in lines[1:]:  # the string and the number keep their colours when wrapped
+        assert any(s.style and s.style.color for s in piece if s.text.strip()), piece
+
+
+async def test_wrapped_code_keeps_its_indentation_and_its_names_whole(tmp_path: Path) -> None:
+    code = f"for learning_rate in (0.1, 0.01):\n{LONG_LINE}\nprint('done')"
+    app = one_step_app(tmp_path, code, Reply([]))
+    app.start_session_on_mount = False
+    async with app.run_test(size=(60, 24)) as pilot:
+        await until(pilot, lambda: bool(app.query("#no-training")))  # built after the first frame
+        await pilot.pause(0.2)  # code is highlighted a frame later
+        lines = [line for line in code_lines(app) if line.strip()]
+        assert lines[0] == "for learning_rate in (0.1, 0.01):"
+        assert lines[-1] == "print('done')"
+        wrapped = lines[1:-1]
+        assert len(wrapped) > 1, lines
+        assert wrapped[0].startswith("    optimizers.append(")
+        for line in wrapped[1:]:
+            assert line.startswith("      ↪ "), f"a wrapped piece lost its indentation: {line!r}"
+        joined = "".join(line.removeprefix("      ↪ ") for line in wrapped)
+        assert joined.replace(" ", "") == LONG_LINE.replace(" ", ""), "code lost or changed"
+        for name in ("parameters", "learning_rate", "optimizers"):
+            assert any(name in line for line in wrapped), f"{name} was cut in two"
+
+
+async def test_output_wraps_again_when_the_terminal_narrows(tmp_path: Path) -> None:
+    words = " ".join(f"word{i}" for i in range(60)) + "\n"
+    app = one_step_app(tmp_path, "print(words)", Reply([Output("stdout", words)]))
+    async with app.run_test(size=(100, 30)) as pilot:  # the step has all 100 columns
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await ready(pilot, app)
+        await until(pilot, lambda: "word59" in output_text(app), seconds=5)
+        log = app.query_one("#output", RichLog)
+        await pilot.resize_terminal(120, 30)  # the panel beside it: the step is narrower
+        await pilot.pause(0.2)
+        width = log.scrollable_content_region.width
+        assert max(line.cell_length for line in log.lines) <= width, "long lines are cut"
+        assert "word59" in output_text(app)

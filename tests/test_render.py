@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -210,3 +211,32 @@ def test_integer_ticks() -> None:
     assert integer_ticks([0.0, 0.5, 1.0], 70) is None, "not whole numbers: plotext's ticks"
     assert integer_ticks([3.0, 3.0], 70) is None
     assert integer_ticks([], 70) is None
+
+
+# --------------------------------------------------------------------------- headless failures
+
+
+def test_a_failure_panel_wraps_long_lines_instead_of_cutting_them(tmp_path) -> None:
+    from rich.console import Console
+
+    from tests.builders import BASICS, course
+    from tutor.headless import failure_panel
+    from tutor.lessons import Block, BlockKind
+    from tutor.runner import ErrorInfo, StepResult, StepStatus
+
+    lesson = course(tmp_path, {"01_basics.md": BASICS}).lessons[0]
+    code = "results = train(model, data, epochs=1000, learning_rate=0.01, report_every=100)"
+    result = StepResult(
+        lesson_id=lesson.id,
+        index=0,
+        title="Train",
+        status=StepStatus.FAILED,
+        error=ErrorInfo("NameError", "name 'train' is not defined", "Traceback: NameError"),
+        failed_block=Block(BlockKind.CODE, code, 9),
+        output="epoch 0 of 1000: train loss 0.5551780, test loss 0.5739762 (still going)\n",
+    )
+    console = Console(width=60, file=io.StringIO(), record=True)
+    console.print(failure_panel(lesson, result))
+    text = console.export_text()
+    assert "report_every=100)" in text and "(still going)" in text, text
+    assert all(len(line) <= 60 for line in text.splitlines())
