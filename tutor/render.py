@@ -113,8 +113,8 @@ def integer_ticks(values: Iterable[float], width: int) -> list[int] | None:
     steps = {round(m * power * scale) for m in (1, 2, 2.5, 5) for scale in (1, 10, 100)}
     steps = {step for step in steps if step >= 1 and (high - low) // step >= 1}
 
-    def miss(step: int) -> tuple[int, int]:  # how far from the wanted count; then fewer
-        return abs((high - low) // step + 1 - wanted), -step
+    def miss(step: int) -> tuple[int, int]:  # how far from the wanted count; then more
+        return abs((high - low) // step + 1 - wanted), step
 
     step = min(steps, key=miss)
     first = math.ceil(low / step) * step
