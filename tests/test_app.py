@@ -105,7 +105,7 @@ async def test_navigate_with_keys(make_app) -> None:
 
 async def test_run_a_step_shows_output_and_inspector(scripted_app) -> None:
     app = scripted_app()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test(size=(100, 16)) as pilot:  # the step and its output overflow
         await ready(pilot, app)
         await pilot.press("enter")
         await ready(pilot, app)
@@ -926,3 +926,75 @@ async def test_output_wraps_again_when_the_terminal_narrows(tmp_path: Path) -> N
         width = log.scrollable_content_region.width
         assert max(line.cell_length for line in log.lines) <= width, "long lines are cut"
         assert "word59" in output_text(app)
+
+
+# --------------------------------------------------------------------------- small terminals
+
+
+async def test_a_wide_terminal_gives_the_step_at_least_a_small_ones_width(make_app) -> None:
+    widths = {}
+    for size in ((80, 24), (120, 40), (160, 45), (200, 50)):
+        app = make_app(start_session=False)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            widths[size[0]] = app.query_one(StepView).size.width
+    assert widths[160] >= widths[80] and widths[200] >= widths[80], widths
+    assert widths[200] > widths[160], "a wider terminal gives the step the extra room"
+
+
+async def test_a_small_terminal_shows_the_step_or_the_panel_and_v_switches(make_app) -> None:
+    app = make_app(start_session=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert shown(app, "#step") and app.query_one("#step").region.height == 22
+        assert not app.query_one("#session").region, "the panel waits for its turn"
+        footer_keys = {key.description for key in app.screen.query("FooterKey")}
+        assert "Panel" in footer_keys, footer_keys
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert "Panel" in titles, "the command palette offers the switch"
+        await pilot.press("v")
+        await pilot.pause()
+        assert app.query_one("#session").region.height == 22, "the panel takes the screen"
+        assert not app.query_one("#step").region
+        await pilot.press("v")
+        await pilot.pause()
+        assert app.query_one("#step").region.height == 22 and not app.query_one("#session").region
+        await pilot.press("2")  # a tab's key shows the panel with that tab
+        await pilot.pause()
+        assert app.query_one("#session").region.height == 22
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert app.query_one("#step").region and app.query_one("#session").region
+        assert app.check_action("toggle_panel", ()) is False, "both show: nothing to switch"
+
+
+async def test_a_loop_takes_a_small_screen_for_its_curves_and_gives_it_back(scripted_app) -> None:
+    app = scripted_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n", "enter")  # replays step 1, then trains for 60 epochs
+        table = app.query_one(LossTable)
+        await until(pilot, lambda: app.running and table.row_count > 0)
+        await pilot.pause()
+        assert app.query_one("#session").region.height == 22, "the loop's table and curves"
+        await ready(pilot, app)
+        await pilot.pause()
+        assert app.query_one("#step").region.height == 22, "the verdict's turn once it ends"
+        assert "passed" in status_text(app)
+
+
+async def test_output_drawn_while_the_step_is_hidden_wraps_to_its_width(tmp_path: Path) -> None:
+    words = " ".join(f"word{i}" for i in range(40)) + "\n"
+    app = one_step_app(tmp_path, "print(words)", Reply([Output("stdout", words)]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("v", "enter")  # the panel has the screen while the step runs
+        await ready(pilot, app)
+        await pilot.press("v")
+        log = app.query_one("#output", RichLog)
+        await until(pilot, lambda: "word39" in output_text(app), seconds=5)
+        await pilot.pause()
+        width = log.scrollable_content_region.width
+        assert width > 60
+        assert max(line.cell_length for line in log.lines) > width - 10, "wrapped too narrow"
+        assert max(line.cell_length for line in log.lines) <= width
