@@ -968,19 +968,43 @@ async def test_a_small_terminal_shows_the_step_or_the_panel_and_v_switches(make_
         assert app.check_action("toggle_panel", ()) is False, "both show: nothing to switch"
 
 
-async def test_a_loop_takes_a_small_screen_for_its_curves_and_gives_it_back(scripted_app) -> None:
-    app = scripted_app()
+def training_app(tmp_path: Path, pause_s: float) -> TutorApp:
+    """A one-step course whose loop streams 30 rows of metrics, ``pause_s`` apart."""
+    rows = [{"epoch": float(epoch), "train_loss": 1 / (epoch + 1)} for epoch in range(30)]
+    events = [Metrics(epoch, [row]) for epoch, row in enumerate(rows)]
+    code = "for epoch in range(30): track(epoch=epoch, train_loss=1 / (epoch + 1))"
+    return one_step_app(tmp_path, code, Reply([*events, History(rows)], pause_s=pause_s))
+
+
+async def test_a_loop_takes_a_small_screen_for_its_curves_and_gives_it_back(
+    tmp_path: Path,
+) -> None:
+    app = training_app(tmp_path, pause_s=0.06)  # about 2 s
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
-        await pilot.press("n", "enter")  # replays step 1, then trains for 60 epochs
-        table = app.query_one(LossTable)
-        await until(pilot, lambda: app.running and table.row_count > 0)
-        await pilot.pause()
-        assert app.query_one("#session").region.height == 22, "the loop's table and curves"
+        await pilot.press("enter")
+        await until(pilot, lambda: app.query_one(LossTable).row_count > 0)
+        assert app.query_one("#step").region, "a loop gets the screen only once it lasts"
+        await until(pilot, lambda: bool(app.query_one("#session").region), seconds=5)
+        assert app.running and app.query_one("#session").region.height == 22
         await ready(pilot, app)
         await pilot.pause()
         assert app.query_one("#step").region.height == 22, "the verdict's turn once it ends"
         assert "passed" in status_text(app)
+        assert any("v shows its table" in n.message for n in app._notifications)
+
+
+async def test_a_short_loop_leaves_a_small_screen_to_the_step(tmp_path: Path) -> None:
+    app = training_app(tmp_path, pause_s=0.02)  # about 0.6 s: a flash of the panel
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.running)
+        while app.running:
+            assert app.query_one("#step").region and not app.query_one("#session").region
+            await pilot.pause(0.02)
+        await pilot.pause(1.2)
+        assert app.query_one("#step").region and not app.query_one("#session").region
 
 
 async def test_output_drawn_while_the_step_is_hidden_wraps_to_its_width(tmp_path: Path) -> None:

@@ -72,6 +72,9 @@ SECOND_INTERRUPT_S = 2.0
 SIDE_BY_SIDE_COLUMNS = 110
 """From this width the step and the session panel show side by side; under it, one at
 a time (v switches)."""
+LOOP_TAKES_SCREEN_S = 1.0
+"""Under SIDE_BY_SIDE_COLUMNS, a loop still streaming metrics this long after its first
+row gets the screen for its table and curves (a shorter one would only flash them)."""
 
 
 class TutorApp(App[None]):
@@ -122,6 +125,7 @@ class TutorApp(App[None]):
         self._editor_timer: Timer | None = None
         self._panel_for_run = False
         """The panel took a small screen for a running loop, and gives it back at the end."""
+        self._loop_timer: Timer | None = None
         self._lifecycle = ProcessLifecycle(
             stop=lambda code: self.call_next(self._leave, code), abandon=self._abandon
         )
@@ -340,11 +344,10 @@ class TutorApp(App[None]):
         elif isinstance(event, StepEvent):
             self._live.add(event.event, replay=event.replay)
             if isinstance(event.event, Metrics) and not event.replay:
-                self._panel_for_loop()
+                self._loop_streams()
         elif isinstance(event, StepFinished):
-            if self._panel_for_run and not event.replay:
-                self._panel_for_run = False
-                self._show_panel(False)  # the step's verdict is the news now
+            if not event.replay:
+                self._loop_ended()
             return await self._finished(event, view)
         return None
 
@@ -695,12 +698,28 @@ class TutorApp(App[None]):
         if not shown and self._one_side_at_a_time and self.focused is None:
             self.query_one(StepView).focus()
 
-    def _panel_for_loop(self) -> None:
-        """A loop streams metrics on a small screen: its table and curves take it."""
+    def _loop_streams(self) -> None:
+        """A loop streams metrics: on a small screen its table and curves take it, if it
+        is still running LOOP_TAKES_SCREEN_S from now."""
+        if self._loop_timer is None and not self._panel_for_run:
+            self._loop_timer = self.set_timer(LOOP_TAKES_SCREEN_S, self._loop_takes_screen)
+
+    def _loop_takes_screen(self) -> None:
+        self._loop_timer = None
         main = self.query_one("#main")
-        if self._one_side_at_a_time and not main.has_class("-panel"):
+        if self._one_side_at_a_time and self.running and not main.has_class("-panel"):
             self._panel_for_run = True
             self._show_panel(True)
+
+    def _loop_ended(self) -> None:
+        """The step ended: the screen the loop took goes back to the step and its verdict."""
+        if self._loop_timer is not None:
+            self._loop_timer.stop()
+            self._loop_timer = None
+        if self._panel_for_run:
+            self._panel_for_run = False
+            self._show_panel(False)
+            self.notify("The loop is done: v shows its table and curves again.", timeout=4)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p): Textual's own commands, then every key's action."""
