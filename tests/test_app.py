@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList, RichLog, Static
@@ -102,7 +105,7 @@ async def test_navigate_with_keys(make_app) -> None:
 
 async def test_run_a_step_shows_output_and_inspector(scripted_app) -> None:
     app = scripted_app()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test(size=(100, 16)) as pilot:  # the step and its output overflow
         await ready(pilot, app)
         await pilot.press("enter")
         await ready(pilot, app)
@@ -116,7 +119,7 @@ async def test_run_a_step_shows_output_and_inspector(scripted_app) -> None:
         assert view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y
         inspector = app.query_one(TensorInspector)
         assert inspector.row_count >= 1
-        assert inspector.get_row("kept")[2] == "[6]"
+        assert inspector.get_row("kept")[1] == "[6]"
         assert app.progress.is_done("basics", 0)
 
 
@@ -131,7 +134,7 @@ async def test_loss_table_fills_while_training(scripted_app) -> None:
         await until(pilot, lambda: app.session.state is KernelState.BUSY and table.row_count > 0)
         assert app.running, "the table filled while the step was still running"
         await ready(pilot, app)
-        assert table.row_count == 15
+        assert table.row_count == room(table), "as many of the newest rows as fit"
         assert "60 rows" in str(table.border_subtitle)
         last = table.get_row_at(table.row_count - 1)
         assert last[0] == "59" and last[-1] == "★ best"
@@ -216,8 +219,10 @@ async def test_resume_from_saved_progress(scripted_app, store: ProgressStore) ->
         await until(pilot, lambda: app.runner.held == {("basics", 0), ("basics", 1)})
         await ready(pilot, app)
         assert "up to date" in status_text(app)
-        assert app.query_one(TensorInspector).get_row("kept")[2] == "[6]"
-        assert app.query_one(LossTable).row_count == 15
+        assert app.query_one(TensorInspector).get_row("kept")[1] == "[6]"
+        table = app.query_one(LossTable)  # the replay's history, up to its newest row
+        assert "60 rows" in str(table.border_subtitle)
+        assert table.get_row_at(table.row_count - 1)[0] == "59"
         await pilot.press("n", "n")
         assert app.query_one(StepView).editor.text == "answer = 6 * 7"
 
@@ -565,6 +570,11 @@ class LossTableApp(App[None]):
         yield LossTable()
 
 
+def room(table: LossTable) -> int:
+    """How many rows fit in the loss table under its header, at most 15."""
+    return min(15, table.scrollable_content_region.height - table.header_height)
+
+
 def visible_text(table: LossTable) -> str:
     """What the table draws in its region now, line by line."""
     return "\n".join(
@@ -575,24 +585,40 @@ def visible_text(table: LossTable) -> str:
 
 async def test_the_loss_table_keeps_the_best_row_in_view_when_it_scrolls_out() -> None:
     app = LossTableApp()
-    async with app.run_test(size=(60, 12)) as pilot:
+    async with app.run_test(size=(60, 12)) as pilot:  # room for 9 rows under the header
         table = app.query_one(LossTable)
         rows = [{"epoch": i, "train_loss": abs(i - 3) + 1.0} for i in range(100)]
         table.show(rows)
         await pilot.pause()
-        assert table.row_count == 16, "the best row, a gap, and the newest 14 rows"
+        assert table.row_count == 9, "the best row, a gap, and the newest 7 rows"
         assert [table.get_row_at(0)[0], table.get_row_at(0)[-1]] == ["3", "★ best"]
         assert table.get_row_at(1)[0] == "…"
-        assert table.get_row_at(table.row_count - 1)[0] == "99"
-        assert table.max_scroll_y > 0 and table.scroll_y == table.max_scroll_y
+        assert [table.get_row_at(i)[0] for i in range(2, 9)] == [str(i) for i in range(93, 100)]
+        assert table.max_scroll_y == 0, "every row shown fits: none scrolls out of view"
         shown = visible_text(table)
         assert "★ best" in shown, shown
         assert " 99 " in shown, shown
         table.show([*rows, {"epoch": 100, "train_loss": 0.5}])  # a new best: the newest row
         await pilot.pause()
-        assert table.fixed_rows == 0
-        assert table.get_row_at(0)[0] == "86"
+        assert table.get_row_at(0)[0] == "92"
         assert table.get_row_at(table.row_count - 1)[-1] == "★ best"
+
+
+async def test_a_best_row_among_the_last_rows_stays_in_view() -> None:
+    """The best row is one of the last 15 rows, but older than the rows that fit."""
+    app = LossTableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LossTable)
+        rows = [{"epoch": i, "test_loss": abs(i - 90) + 1.0} for i in range(100)]
+        table.show(rows)
+        await pilot.pause()
+        shown = visible_text(table)
+        assert "★ best" in shown and " 90 " in shown, shown
+        assert " 99 " in shown, shown
+        await pilot.resize_terminal(60, 20)  # taller: more of the newest rows
+        await pilot.pause()
+        shown = visible_text(table)
+        assert "★ best" in shown and " 99 " in shown and " 91 " in shown, shown
 
 
 async def test_a_history_that_arrives_at_once_shows_its_newest_rows(tmp_path: Path) -> None:
@@ -607,10 +633,10 @@ async def test_a_history_that_arrives_at_once_shows_its_newest_rows(tmp_path: Pa
         await pilot.press("enter")
         await ready(pilot, app)
         table = app.query_one(LossTable)
-        await until(pilot, lambda: table.row_count == 15)
+        await until(pilot, lambda: table.row_count == room(table) < 15)  # fewer than 15 fit
         await pilot.pause(0.3)
-        assert table.max_scroll_y > 0, "the table should be shorter than its 15 rows here"
-        assert table.scroll_y == table.max_scroll_y, "the newest rows are cut off"
+        assert table.get_row_at(table.row_count - 1)[0] == "99"
+        assert " 99 " in visible_text(table), "the newest rows are cut off"
 
 
 async def test_an_emptied_then_restored_exercise_is_kept_as_restored(make_app) -> None:
@@ -795,3 +821,242 @@ async def test_a_lesson_file_with_a_problem_is_named_not_dropped_silently(tmp_pa
         [note] = [n for n in app._notifications if "lesson file problem" in n.title]
         assert f"{directory / '02_broken.md'}:" in note.message
         assert str(lessons.errors[0]) in note.message
+
+
+# --------------------------------------------------------------------------- plots
+
+
+class PlotApp(App[None]):
+    def compose(self) -> ComposeResult:
+        from tutor.tui.widgets.plot_view import PlotView
+
+        yield PlotView()
+
+
+def plot_lines(app: App) -> list[str]:
+    from tutor.tui.widgets.plot_view import PlotView
+
+    return cast(Text, app.query_one(PlotView).render()).plain.splitlines()
+
+
+LOSS_ROWS = [
+    {"epoch": epoch, "train_loss": 1.0 if epoch < 50 else 0.5, "test_loss": 0.1}
+    for epoch in range(1000)
+]
+
+
+async def test_the_plot_legend_covers_no_data_and_epochs_tick_as_whole_numbers() -> None:
+    from tutor.tui.widgets.plot_view import PlotView
+
+    app = PlotApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        app.query_one(PlotView).show_history(LOSS_ROWS)
+        await pilot.pause()
+        lines = plot_lines(app)
+        legend = [line for line in lines if "train_loss" in line or "test_loss" in line]
+        assert len(legend) == 2, lines
+        for line in legend:  # after the label, nothing until the frame
+            label_end = line.index("_loss") + len("_loss")
+            assert line[label_end:].rstrip("│ ") == "", f"data drawn into the legend: {line!r}"
+        ticks = next(line for line in lines if "└" in line)
+        numbers = lines[lines.index(ticks) + 1].split()
+        assert numbers and all(number.isdigit() for number in numbers), numbers
+
+
+async def test_under_no_color_each_curve_has_its_own_marker(monkeypatch) -> None:
+    from tutor.render import TEXT_MARKERS
+    from tutor.tui.widgets.plot_view import PlotView
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = PlotApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        app.query_one(PlotView).show_history(LOSS_ROWS)
+        await pilot.pause()
+        lines = plot_lines(app)
+    legend = [re.search(r"(\S\S) (train|test)_loss", line) for line in lines]
+    markers = [match[1] for match in legend if match]
+    assert markers == [TEXT_MARKERS[0] * 2, TEXT_MARKERS[1] * 2], lines
+
+
+# --------------------------------------------------------------------------- wrapping
+
+
+LONG_LINE = "    optimizers.append(torch.optim.SGD(params=model.parameters(), lr=learning_rate))"
+
+
+def code_lines(app: TutorApp) -> list[str]:
+    """The step's code as the step view draws it now, line by line."""
+    code = app.query_one("#code", Static)
+    return [
+        "".join(segment.text for segment in code.render_line(y)).rstrip()
+        for y in range(code.region.height)
+    ]
+
+
+def test_a_code_line_wraps_after_a_comma_before_anything_else() -> None:
+    from tutor.tui.widgets.step_view import wrap_code_line
+
+    line = "optimizer = torch.optim.SGD(params=model_1.parameters(), lr=0.01)"
+    pieces = [piece.plain for piece in wrap_code_line(Text(line), 60)]
+    assert pieces == ["optimizer = torch.optim.SGD(params=model_1.parameters(),", "  ↪ lr=0.01)"]
+    assert [piece.plain for piece in wrap_code_line(Text(line), 80)] == [line]
+
+
+def test_a_code_line_without_spaces_wraps_at_brackets_and_dots_then_inside_names() -> None:
+    from tutor.tui.widgets.step_view import wrap_code_line
+
+    line = "        result=compute(first_argument_value,second_argument_value)"
+    pieces = [piece.plain for piece in wrap_code_line(Text(line), 44)]
+    assert pieces == [
+        "        result=compute(first_argument_value,",
+        "          ↪ second_argument_value)",
+    ]
+    name = "x" * 50
+    pieces = [piece.plain for piece in wrap_code_line(Text(name), 30)]
+    assert pieces == ["x" * 30, "  ↪ " + "x" * 20], "a name wider than the room is folded"
+    assert all(len(piece) <= 30 for piece in pieces)
+
+
+def test_wrapped_code_keeps_its_highlighting() -> None:
+    from tutor.tui.widgets.step_view import CodeLines
+
+    console = Console(width=40, file=io.StringIO(), color_system="truecolor")
+    code = 'def f():\n    print("a string that goes on and on", 12345, "and on and on")'
+    lines = console.render_lines(CodeLines(code), pad=False)
+    wrapped = ["".join(s.text for s in line) for line in lines]
+    assert len(wrapped) == 3 and all(len(line) <= 40 for line in wrapped), wrapped
+    for piece in lines[1:]:  # the string and the number keep their colours when wrapped
+        assert any(s.style and s.style.color for s in piece if s.text.strip()), piece
+
+
+async def test_wrapped_code_keeps_its_indentation_and_its_names_whole(tmp_path: Path) -> None:
+    code = f"for learning_rate in (0.1, 0.01):\n{LONG_LINE}\nprint('done')"
+    app = one_step_app(tmp_path, code, Reply([]))
+    app.start_session_on_mount = False
+    async with app.run_test(size=(60, 24)) as pilot:
+        await until(pilot, lambda: bool(app.query("#no-training")))  # built after the first frame
+        await pilot.pause(0.2)  # code is highlighted a frame later
+        lines = [line for line in code_lines(app) if line.strip()]
+        assert lines[0] == "for learning_rate in (0.1, 0.01):"
+        assert lines[-1] == "print('done')"
+        wrapped = lines[1:-1]
+        assert len(wrapped) > 1, lines
+        assert wrapped[0].startswith("    optimizers.append(")
+        for line in wrapped[1:]:
+            assert line.startswith("      ↪ "), f"a wrapped piece lost its indentation: {line!r}"
+        joined = "".join(line.removeprefix("      ↪ ") for line in wrapped)
+        assert joined.replace(" ", "") == LONG_LINE.replace(" ", ""), "code lost or changed"
+        for name in ("parameters", "learning_rate", "optimizers"):
+            assert any(name in line for line in wrapped), f"{name} was cut in two"
+
+
+async def test_output_wraps_again_when_the_terminal_narrows(tmp_path: Path) -> None:
+    words = " ".join(f"word{i}" for i in range(60)) + "\n"
+    app = one_step_app(tmp_path, "print(words)", Reply([Output("stdout", words)]))
+    async with app.run_test(size=(100, 30)) as pilot:  # the step has all 100 columns
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await ready(pilot, app)
+        await until(pilot, lambda: "word59" in output_text(app), seconds=5)
+        log = app.query_one("#output", RichLog)
+        await pilot.resize_terminal(120, 30)  # the panel beside it: the step is narrower
+        await pilot.pause(0.2)
+        width = log.scrollable_content_region.width
+        assert max(line.cell_length for line in log.lines) <= width, "long lines are cut"
+        assert "word59" in output_text(app)
+
+
+# --------------------------------------------------------------------------- small terminals
+
+
+async def test_a_wide_terminal_gives_the_step_at_least_a_small_ones_width(make_app) -> None:
+    widths = {}
+    for size in ((80, 24), (120, 40), (160, 45), (200, 50)):
+        app = make_app(start_session=False)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            widths[size[0]] = app.query_one(StepView).size.width
+    assert widths[160] >= widths[80] and widths[200] >= widths[80], widths
+    assert widths[200] > widths[160], "a wider terminal gives the step the extra room"
+
+
+async def test_a_small_terminal_shows_the_step_or_the_panel_and_v_switches(make_app) -> None:
+    app = make_app(start_session=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert shown(app, "#step") and app.query_one("#step").region.height == 22
+        assert not app.query_one("#session").region, "the panel waits for its turn"
+        footer_keys = {key.description for key in app.screen.query("FooterKey")}
+        assert "Panel" in footer_keys, footer_keys
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert "Panel" in titles, "the command palette offers the switch"
+        await pilot.press("v")
+        await pilot.pause()
+        assert app.query_one("#session").region.height == 22, "the panel takes the screen"
+        assert not app.query_one("#step").region
+        await pilot.press("v")
+        await pilot.pause()
+        assert app.query_one("#step").region.height == 22 and not app.query_one("#session").region
+        await pilot.press("2")  # a tab's key shows the panel with that tab
+        await pilot.pause()
+        assert app.query_one("#session").region.height == 22
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert app.query_one("#step").region and app.query_one("#session").region
+        assert app.check_action("toggle_panel", ()) is False, "both show: nothing to switch"
+
+
+def training_app(tmp_path: Path, pause_s: float) -> TutorApp:
+    """A one-step course whose loop streams 30 rows of metrics, ``pause_s`` apart."""
+    rows = [{"epoch": float(epoch), "train_loss": 1 / (epoch + 1)} for epoch in range(30)]
+    events = [Metrics(epoch, [row]) for epoch, row in enumerate(rows)]
+    code = "for epoch in range(30): track(epoch=epoch, train_loss=1 / (epoch + 1))"
+    return one_step_app(tmp_path, code, Reply([*events, History(rows)], pause_s=pause_s))
+
+
+async def test_a_loop_takes_a_small_screen_for_its_curves_and_gives_it_back(
+    tmp_path: Path,
+) -> None:
+    app = training_app(tmp_path, pause_s=0.06)  # about 2 s
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.query_one(LossTable).row_count > 0)
+        assert app.query_one("#step").region, "a loop gets the screen only once it lasts"
+        await until(pilot, lambda: bool(app.query_one("#session").region), seconds=5)
+        assert app.running and app.query_one("#session").region.height == 22
+        await ready(pilot, app)
+        await pilot.pause()
+        assert app.query_one("#step").region.height == 22, "the verdict's turn once it ends"
+        assert "passed" in status_text(app)
+        assert any("v shows its table" in n.message for n in app._notifications)
+
+
+async def test_a_short_loop_leaves_a_small_screen_to_the_step(tmp_path: Path) -> None:
+    app = training_app(tmp_path, pause_s=0.02)  # about 0.6 s: a flash of the panel
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.running)
+        while app.running:
+            assert app.query_one("#step").region and not app.query_one("#session").region
+            await pilot.pause(0.02)
+        await pilot.pause(1.2)
+        assert app.query_one("#step").region and not app.query_one("#session").region
+
+
+async def test_output_drawn_while_the_step_is_hidden_wraps_to_its_width(tmp_path: Path) -> None:
+    words = " ".join(f"word{i}" for i in range(40)) + "\n"
+    app = one_step_app(tmp_path, "print(words)", Reply([Output("stdout", words)]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("v", "enter")  # the panel has the screen while the step runs
+        await ready(pilot, app)
+        await pilot.press("v")
+        log = app.query_one("#output", RichLog)
+        await until(pilot, lambda: "word39" in output_text(app), seconds=5)
+        await pilot.pause()
+        width = log.scrollable_content_region.width
+        assert width > 60
+        assert max(line.cell_length for line in log.lines) > width - 10, "wrapped too narrow"
+        assert max(line.cell_length for line in log.lines) <= width

@@ -239,9 +239,9 @@ async def test_the_console_survives_moving_between_steps(make_app) -> None:
         assert "Out[3]: 42" in console_text(app)
 
 
-@pytest.mark.parametrize(("width", "step_shown"), [(80, False), (120, True)])
-async def test_the_console_takes_the_panels_place_or_in_a_narrow_terminal_the_steps(
-    make_app, width: int, step_shown: bool
+@pytest.mark.parametrize(("width", "side_by_side"), [(80, False), (120, True)])
+async def test_the_console_takes_the_panels_place_or_in_a_narrow_terminal_the_screen(
+    make_app, width: int, side_by_side: bool
 ) -> None:
     app = make_app(start_session=False)
     async with app.run_test(size=(width, 40)) as pilot:
@@ -249,11 +249,12 @@ async def test_the_console_takes_the_panels_place_or_in_a_narrow_terminal_the_st
         await pilot.pause()
         console = app.query_one(ScratchConsole)
         assert console.display and console.region.width > 0
-        assert app.query_one(StepView).display is step_shown
-        assert app.query_one(SessionPanel).display is not step_shown
+        assert bool(app.query_one(StepView).region) is side_by_side
+        assert not app.query_one(SessionPanel).region
         await pilot.press("escape")
         await pilot.pause()
-        assert app.query_one(StepView).display and app.query_one(SessionPanel).display
+        assert app.query_one(StepView).region and not console.region
+        assert bool(app.query_one(SessionPanel).region) is side_by_side
 
 
 # -- completion and help -----------------------------------------------------------

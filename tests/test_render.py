@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from tutor.render import (
     RowGap,
     format_metric,
     format_stat,
+    integer_ticks,
     metrics_text,
     plot_text,
     select_rows,
@@ -168,3 +170,73 @@ def test_plot_text_draws_bars() -> None:
     assert "Histogram" in text and "Counts" in text
     assert text.count("•") > 50  # filled bars, not three points
     assert not ANSI.search(text)
+
+
+def flat_top_spec(xs: list[float]) -> PlotSpec:
+    """Two curves; the first runs along the top of the plot, under where plotext puts
+    its legend unless the range leaves room for it."""
+    return PlotSpec(
+        kind="line",
+        title="Loss curves",
+        xlabel="epoch",
+        ylabel="loss",
+        series=[
+            SeriesSpec(label="train_loss", x=xs, y=[1.0] * len(xs)),
+            SeriesSpec(label="test_loss", x=xs, y=[0.1] * len(xs)),
+        ],
+    )
+
+
+def test_plot_text_keeps_the_legend_clear_of_the_data() -> None:
+    lines = plot_text(flat_top_spec([float(x) for x in range(100)]), width=60, height=16)
+    legend = [line for line in lines.splitlines() if "_loss" in line]
+    assert len(legend) == 2
+    for line in legend:
+        label_end = line.index("_loss") + len("_loss")
+        assert line[label_end:].rstrip("│ ") == "", f"data drawn into the legend: {line!r}"
+    assert sum(line.count("•") for line in lines.splitlines()) > 50, "the top curve is drawn"
+
+
+def test_plot_text_ticks_whole_numbers_on_an_axis_of_whole_numbers() -> None:
+    lines = plot_text(flat_top_spec([float(x) for x in range(1000)]), width=70).splitlines()
+    ticks = lines[next(i for i, line in enumerate(lines) if "└" in line) + 1].split()
+    assert ticks == ["0", "200", "400", "600", "800"]
+
+
+def test_integer_ticks() -> None:
+    assert integer_ticks(range(1000), 70) == [0, 200, 400, 600, 800]
+    assert integer_ticks(range(100), 60) == [0, 25, 50, 75]
+    assert integer_ticks(range(5), 40) == [0, 2, 4]
+    assert integer_ticks(range(1, 11), 70) == [2, 4, 6, 8, 10]
+    assert integer_ticks([0.0, 0.5, 1.0], 70) is None, "not whole numbers: plotext's ticks"
+    assert integer_ticks([3.0, 3.0], 70) is None
+    assert integer_ticks([], 70) is None
+
+
+# --------------------------------------------------------------------------- headless failures
+
+
+def test_a_failure_panel_wraps_long_lines_instead_of_cutting_them(tmp_path) -> None:
+    from rich.console import Console
+
+    from tests.builders import BASICS, course
+    from tutor.headless import failure_panel
+    from tutor.lessons import Block, BlockKind
+    from tutor.runner import ErrorInfo, StepResult, StepStatus
+
+    lesson = course(tmp_path, {"01_basics.md": BASICS}).lessons[0]
+    code = "results = train(model, data, epochs=1000, learning_rate=0.01, report_every=100)"
+    result = StepResult(
+        lesson_id=lesson.id,
+        index=0,
+        title="Train",
+        status=StepStatus.FAILED,
+        error=ErrorInfo("NameError", "name 'train' is not defined", "Traceback: NameError"),
+        failed_block=Block(BlockKind.CODE, code, 9),
+        output="epoch 0 of 1000: train loss 0.5551780, test loss 0.5739762 (still going)\n",
+    )
+    console = Console(width=60, file=io.StringIO(), record=True)
+    console.print(failure_panel(lesson, result))
+    text = console.export_text()
+    assert "report_every=100)" in text and "(still going)" in text, text
+    assert all(len(line) <= 60 for line in text.splitlines())

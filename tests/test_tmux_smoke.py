@@ -36,6 +36,8 @@ def test_the_app_in_tmux(tmp_path: Path, term: str) -> None:
         tmux("send-keys", "-t", name, "n")
         wait_for(name, "Train a little")
         tmux("send-keys", "-t", name, "Enter")
+        wait_for(name, "passed")
+        tmux("send-keys", "-t", name, "v")  # 100 columns: the step, or the panel
         wait_for(name, "★ best")
         wait_for(name, "60 rows")
         started = kernel_pids() - before

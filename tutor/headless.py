@@ -430,6 +430,7 @@ def failure_panel(lesson: Lesson, result: StepResult) -> Panel:
                 start_line=1,
                 theme="ansi_dark",
                 background_color="default",
+                word_wrap=True,
             ),
         ]
     if result.output.strip():

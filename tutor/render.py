@@ -8,7 +8,8 @@ must stay cheap to import.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tutor.metrics import best_index, series_kind
@@ -93,8 +94,60 @@ def metrics_text(rows: Sequence[Mapping[str, float]], limit: int = 12) -> str:
     return "\n".join(lines)
 
 
+TICKS_COLUMNS = 14
+"""About one x tick label every this many columns."""
+
+
+def integer_ticks(values: Iterable[float], width: int) -> list[int] | None:
+    """Whole-number x ticks (epochs, counts) for a plot ``width`` columns wide: steps of 1,
+    2, 2.5 or 5 times a power of ten, inside the values' range.  None when some value is
+    not a whole number (or all are one), and plotext's own ticks are the right ones."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite or any(not float(v).is_integer() for v in finite):
+        return None
+    low, high = int(min(finite)), int(max(finite))
+    if low == high:
+        return None
+    wanted = max(2, min(6, width // TICKS_COLUMNS))
+    power = 10 ** max(0, math.floor(math.log10((high - low) / (wanted - 1))) - 1)
+    steps = {round(m * power * scale) for m in (1, 2, 2.5, 5) for scale in (1, 10, 100)}
+    steps = {step for step in steps if step >= 1 and (high - low) // step >= 1}
+
+    def miss(step: int) -> tuple[int, int]:  # how far from the wanted count; then more
+        return abs((high - low) // step + 1 - wanted), step
+
+    step = min(steps, key=miss)
+    first = math.ceil(low / step) * step
+    return list(range(first, high + 1, step))
+
+
+def canvas_rows(height: int, spec: PlotSpec) -> int:
+    """The rows of plotext's canvas in a plot ``height`` rows tall: less the frame, the
+    x tick labels, the title and the axis labels' line."""
+    title = 1 if spec["title"] else 0
+    labels = 1 if spec["xlabel"] or spec["ylabel"] else 0
+    return height - 3 - title - labels
+
+
+def y_range_under_legend(spec: PlotSpec, rows: int) -> tuple[float, float] | None:
+    """A y range whose data stays under plotext's legend, which is drawn over the top
+    rows of the canvas (one per labelled series): the range grows upward by those rows.
+    None when there is no legend, no finite data or no room."""
+    legend = sum(1 for series in spec["series"] if series["label"])
+    ys = [y for series in spec["series"] for y in series["y"] if math.isfinite(y)]
+    if not legend or not ys or rows <= legend + 2:
+        return None
+    low, high = min(ys), max(ys)
+    if spec["kind"] == "bar":
+        low = min(low, 0.0)
+    span = (high - low) or abs(high) or 1.0
+    return low, low + span * rows / (rows - legend)
+
+
 def plot_text(spec: PlotSpec, width: int = 70, height: int = 18) -> str:
-    """Draw a plot spec with plotext and return it as plain text."""
+    """Draw a plot spec with plotext and return it as plain text: each series with its
+    own marker (``TEXT_MARKERS``), the legend clear of the data, whole numbers on an
+    axis of whole numbers."""
     import plotext
 
     plotext.clear_figure()
@@ -112,6 +165,10 @@ def plot_text(spec: PlotSpec, width: int = 70, height: int = 18) -> str:
     plotext.title(spec["title"])
     plotext.xlabel(spec["xlabel"])
     plotext.ylabel(spec["ylabel"])
+    if ticks := integer_ticks((x for s in spec["series"] for x in s["x"]), width):
+        plotext.xticks(ticks)
+    if y_range := y_range_under_legend(spec, canvas_rows(height, spec)):
+        plotext.ylim(*y_range)
     text = plotext.uncolorize(plotext.build())
     plotext.clear_figure()
     return text

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterable
 from functools import partial
 from typing import ClassVar, cast
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal
@@ -43,6 +43,7 @@ from tutor.session import (
     Finished,
     KernelSession,
     KernelState,
+    Metrics,
     Session,
     SessionBusy,
     SessionError,
@@ -69,6 +70,12 @@ COMPLETER_WARM_UP_S = 5.0
 """How long the first (warm-up) completion may take, just after the session starts."""
 SECOND_INTERRUPT_S = 2.0
 """A second interrupt this long after the first, with the code still running, restarts."""
+SIDE_BY_SIDE_COLUMNS = 110
+"""From this width the step and the session panel show side by side; under it, one at
+a time (v switches)."""
+LOOP_TAKES_SCREEN_S = 1.0
+"""Under SIDE_BY_SIDE_COLUMNS, a loop still streaming metrics this long after its first
+row gets the screen for its table and curves (a shorter one would only flash them)."""
 
 
 class TutorApp(App[None]):
@@ -80,11 +87,11 @@ class TutorApp(App[None]):
     AUTO_FOCUS = "StepView"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
         (0, "-narrow"),
-        (110, "-normal"),
+        (SIDE_BY_SIDE_COLUMNS, "-normal"),
         (150, "-wide"),
     ]
-    """Under 110 columns the session panel goes under the step; from 150 the lesson
-    list shows beside it (app.tcss)."""
+    """Under 110 columns the step and the session panel take the screen in turn; from
+    150 the lesson list shows beside them (app.tcss)."""
 
     BINDINGS: ClassVar[list[BindingType]] = list(KEYS)
 
@@ -122,6 +129,9 @@ class TutorApp(App[None]):
         self._stopping: tuple[str, int] | None = None
         """The step an interrupt was sent to, until it ends."""
         self._editor_timer: Timer | None = None
+        self._panel_for_run = False
+        """The panel took a small screen for a running loop, and gives it back at the end."""
+        self._loop_timer: Timer | None = None
         self._lifecycle = ProcessLifecycle(
             stop=lambda code: self.call_next(self._leave, code), abandon=self._abandon
         )
@@ -341,7 +351,11 @@ class TutorApp(App[None]):
                 view.show_status("Running…")
         elif isinstance(event, StepEvent):
             self._live.add(event.event, replay=event.replay)
+            if isinstance(event.event, Metrics) and not event.replay:
+                self._loop_streams()
         elif isinstance(event, StepFinished):
+            if not event.replay:
+                self._loop_ended()
             return await self._finished(event, view)
         return None
 
@@ -408,6 +422,8 @@ class TutorApp(App[None]):
             return isinstance(self.focused, TextArea)
         if action == "restart":
             return self.session.state is not KernelState.STARTING
+        if action == "toggle_panel":
+            return self._one_side_at_a_time
         return True
 
     async def action_next_step(self) -> None:
@@ -665,6 +681,55 @@ class TutorApp(App[None]):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(SessionPanel).show_tab(tab)
+        self._show_panel(True)
+
+    # -- a small screen: the step or the session panel ----------------------------
+    @property
+    def _one_side_at_a_time(self) -> bool:
+        """Whether the screen is too narrow for the step and the panel side by side."""
+        return self.size.width < SIDE_BY_SIDE_COLUMNS
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Under SIDE_BY_SIDE_COLUMNS the panel's key applies and shows, in a footer made
+        # compact to leave room for it.
+        for footer in self.query(Footer):
+            footer.compact = self._one_side_at_a_time
+        self.refresh_bindings()
+
+    def action_toggle_panel(self) -> None:
+        """v, under 110 columns: the session panel takes the screen, or gives it back."""
+        self._panel_for_run = False  # the learner's choice stands after the run too
+        self._show_panel(not self.query_one("#main").has_class("-panel"))
+
+    def _show_panel(self, shown: bool) -> None:
+        """Under 110 columns, the panel (True) or the step (False) takes the screen; wider,
+        both show and this only says which a narrower screen will show."""
+        self.query_one("#main").set_class(shown, "-panel")
+        if not shown and self._one_side_at_a_time and self.focused is None:
+            self.query_one(StepView).focus()
+
+    def _loop_streams(self) -> None:
+        """A loop streams metrics: on a small screen its table and curves take it, if it
+        is still running LOOP_TAKES_SCREEN_S from now."""
+        if self._loop_timer is None and not self._panel_for_run:
+            self._loop_timer = self.set_timer(LOOP_TAKES_SCREEN_S, self._loop_takes_screen)
+
+    def _loop_takes_screen(self) -> None:
+        self._loop_timer = None
+        main = self.query_one("#main")
+        if self._one_side_at_a_time and self.running and not main.has_class("-panel"):
+            self._panel_for_run = True
+            self._show_panel(True)
+
+    def _loop_ended(self) -> None:
+        """The step ended: the screen the loop took goes back to the step and its verdict."""
+        if self._loop_timer is not None:
+            self._loop_timer.stop()
+            self._loop_timer = None
+        if self._panel_for_run:
+            self._panel_for_run = False
+            self._show_panel(False)
+            self.notify("The loop is done: v shows its table and curves again.", timeout=4)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p): Textual's own commands, then every key's action."""

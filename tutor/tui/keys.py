@@ -11,6 +11,7 @@ KEYS: tuple[Binding, ...] = (
     Binding("enter,r", "run_step", "Run", id="run"),
     Binding("n,right", "next_step", "Next", id="next"),
     Binding("p,left", "previous_step", "Prev", id="previous"),
+    Binding("v", "toggle_panel", "Panel", id="panel"),
     Binding("a", "run_to_here", "Run up to here", id="run-to-here", show=False),
     Binding("ctrl+c,i", "interrupt", "Interrupt", id="interrupt", priority=True),
     Binding("R", "restart", "Restart", id="restart", show=False),
@@ -45,6 +46,7 @@ KEY_HELP: dict[str, str] = {
     "explain": "In an editor: the signature and docstring of the name at the cursor",
     "leave-editor": "Leave the editor or the console (your code is kept)",
     "lessons": "Show or hide the lessons",
+    "panel": "Under 110 columns: the session panel (training, plots, tensors) or the step",
     "help": "This help",
 }
 """The help screen's line for a key, by binding id; the footer shows the short word."""

@@ -15,11 +15,12 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import RichLog, Static
+from textual.widgets import Static
 
 from tutor.output import Line
 from tutor.tui.live import output_text
 from tutor.tui.widgets.console_input import ConsoleInput
+from tutor.tui.widgets.wrapping_log import WrappingLog
 
 KEPT_LINES = 2000
 """The console's transcript keeps its last lines."""
@@ -51,7 +52,7 @@ class ScratchConsole(Vertical):
         """The latest command, as it shows above its output."""
 
     def compose(self) -> ComposeResult:
-        yield RichLog(id="console-log", max_lines=KEPT_LINES, wrap=True)
+        yield WrappingLog(id="console-log", max_lines=KEPT_LINES)
         yield Static(id="console-line", classes="hidden")
         yield ConsoleInput(id="console-input")
 
@@ -65,9 +66,8 @@ class ScratchConsole(Vertical):
         if not renderables:
             return
         self._cell.extend(renderables)
-        log = self.query_one(RichLog)
         joined = Text("\n").join(renderables) if len(renderables) > 1 else renderables[0]
-        log.write(joined, width=max(log.scrollable_content_region.width, 20))
+        self.query_one(WrappingLog).add(joined)
 
     def begin(self, code: str) -> None:
         """A command starts: it shows, as typed, above what it prints."""
@@ -94,12 +94,11 @@ class ScratchConsole(Vertical):
 
     def rewrite_output(self, lines: Iterable[Line]) -> None:
         """The command's output changed (a clear, a display updated): its lines again."""
-        log = self.query_one(RichLog)
+        log = self.query_one(WrappingLog)
         log.clear()
         self._cell.clear()
         if self._before:
-            width = max(log.scrollable_content_region.width, 20)
-            log.write(Text("\n").join(self._before), width=width)
+            log.add(Text("\n").join(self._before))
         self._write(*self._echo)
         self.write_lines(lines)
 

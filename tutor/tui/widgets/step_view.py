@@ -2,28 +2,96 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions
 from rich.markdown import Markdown
+from rich.measure import Measurement
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Collapsible, RichLog, Static
+from textual.widgets import Collapsible, Static
 
 from tutor.lessons import BlockKind, Lesson
 from tutor.output import Line
 from tutor.runner import StepResult, StepStatus
 from tutor.tui.live import output_text
 from tutor.tui.widgets.code_editor import CodeEditor
+from tutor.tui.widgets.wrapping_log import WrappingLog
 
 MAX_OUTPUT_LINES = 2000
 
+CONTINUATION = "  ↪ "
+"""Starts each wrapped part of a code line, after the line's own indentation: the
+code reads as a hanging indent, and the arrow says no new line of code starts here."""
 
-def _syntax(code: str) -> Syntax:
-    return Syntax(
-        code.rstrip(), "python", theme="ansi_dark", background_color="default", word_wrap=True
-    )
+_BREAK = re.compile(r"(?<=[\s,])(?=\S)|(?P<weak>(?<=[(\[{=])(?=[^\s=)\]}])|(?<=\w)(?=\.))")
+"""Where a code line may wrap: best after a space or a comma; else after an opening
+bracket or ``=``, or before the dot of an attribute (``torch|.optim``)."""
+
+
+def wrap_code_line(line: Text, width: int) -> list[Text]:
+    """One line of code in pieces of at most ``width`` cells.  Each wrapped piece starts
+    at the line's own indentation with ``CONTINUATION``.  A piece ends at the last space
+    or comma that fits, unless that leaves half its room empty; then at any break that
+    ``_BREAK`` allows; inside a name only when the name alone is wider than the room."""
+    plain = line.plain
+    if cell_len(plain) <= width:
+        return [line]
+    indent = len(plain) - len(plain.lstrip(" "))
+    prefix = " " * indent + CONTINUATION
+    if width - cell_len(prefix) < 16:  # a deep indent in a narrow view: room first
+        prefix = CONTINUATION.lstrip()
+    breaks = [(m.start(), m["weak"] is None) for m in _BREAK.finditer(plain) if m.start() > indent]
+    pieces: list[Text] = []
+    start, room = 0, width
+    while cell_len(plain[start:].rstrip()) > room:
+        fitting = [
+            (end, strong)
+            for end, strong in breaks
+            if start < end and cell_len(plain[start:end].rstrip()) <= room
+        ]
+        full = [end for end, strong in fitting if strong and end - start > room / 2]
+        end = full[-1] if full else fitting[-1][0] if fitting else start + max(room, 1)
+        piece = line[start:end]
+        piece.rstrip()
+        pieces.append(piece)
+        start, room = end, width - cell_len(prefix)
+    pieces.append(line[start:])
+    marker = Text(prefix, style="dim")
+    return [pieces[0], *(Text.assemble(marker, piece) for piece in pieces[1:])]
+
+
+class CodeLines:
+    """Python code, highlighted or plain, drawn to the width it is given: lines that do
+    not fit wrap with a hanging indent (``wrap_code_line``) rather than back to the
+    first column, so the code's structure stays visible in a narrow view."""
+
+    def __init__(self, code: str, *, highlight: bool = True) -> None:
+        code = code.rstrip().expandtabs(4)
+        self.code = code
+        """The code drawn, as given but for trailing space and tabs."""
+        if highlight:
+            syntax = Syntax(code, "python", theme="ansi_dark", background_color="default")
+            text = syntax.highlight(code)
+            text.rstrip()
+        else:
+            text = Text(code)
+        self.lines = text.split("\n", allow_blank=True)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        width = options.max_width
+        for line in self.lines:
+            for piece in wrap_code_line(line, width):
+                piece.no_wrap, piece.end = True, "\n"
+                yield piece
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((line.cell_len for line in self.lines), default=0)
+        return Measurement(min(widest, 20), widest).clamp(max_width=options.max_width)
 
 
 def _highlighting_is_warm() -> bool:
@@ -74,7 +142,7 @@ class StepView(VerticalScroll):
         # As in a notebook: what the code printed, then the verdict and the hint.  The
         # line being written (which a \r may still rewrite) shows under the finished ones.
         with Vertical(id="output-box", classes="hidden"):
-            yield RichLog(id="output", max_lines=MAX_OUTPUT_LINES, wrap=True)
+            yield WrappingLog(id="output", max_lines=MAX_OUTPUT_LINES)
             yield Static(id="output-line", classes="hidden")
         yield Static(id="result")
         yield Static(id="hint", classes="hidden")
@@ -117,11 +185,11 @@ class StepView(VerticalScroll):
     def _show_code(self, code: str, checks: str, *, highlight: bool) -> None:
         if not self.is_attached:  # removed before the highlighted version was due
             return
-        render = _syntax if highlight else Text
         code_view = self.query_one("#code", Static)
-        code_view.update(render(code) if code else "")
+        code_view.update(CodeLines(code, highlight=highlight) if code else "")
         code_view.set_class(not code, "hidden")
-        self.query_one("#checks-code", Static).update(render(checks) if checks else "")
+        checks_view = self.query_one("#checks-code", Static)
+        checks_view.update(CodeLines(checks, highlight=highlight) if checks else "")
 
     @property
     def editor(self) -> CodeEditor:
@@ -129,7 +197,7 @@ class StepView(VerticalScroll):
         return self.query_one("#exercise", CodeEditor)
 
     def clear_output(self) -> None:
-        self.query_one("#output", RichLog).clear()
+        self.query_one("#output", WrappingLog).clear()
         self.query_one("#output-line", Static).set_class(True, "hidden")
         self.query_one("#output-box").set_class(True, "hidden")
 
@@ -189,17 +257,14 @@ class StepView(VerticalScroll):
 
     def write_output(self, text: str, stream: str = "stdout") -> None:
         """Text of tutor's own (a traceback, a notice) after the output so far."""
-        self._log().write(
-            output_text(text.rstrip("\n"), stream),
-            width=self._wrap_width(),
-        )
+        self._log().add(output_text(text.rstrip("\n"), stream))
 
     def write_lines(self, lines: Iterable[Line]) -> None:
         """Finished lines of the run's output, after those shown: one write for them all
         (a write per line stalled the screen for a loop printing thousands a second)."""
         texts = [output_text(line.text, line.kind) for line in lines]
         if texts:
-            self._log().write(Text("\n").join(texts), width=self._wrap_width())
+            self._log().add(Text("\n").join(texts))
 
     def rewrite_output(self, lines: Iterable[Line]) -> None:
         """Output shown earlier changed (a clear, a display updated): all of it again."""
@@ -214,14 +279,9 @@ class StepView(VerticalScroll):
             self.query_one("#output-box").set_class(False, "hidden")
             current.update(output_text(text, stream))
 
-    def _log(self) -> RichLog:
+    def _log(self) -> WrappingLog:
         self.query_one("#output-box").set_class(False, "hidden")
-        return self.query_one("#output", RichLog)
-
-    def _wrap_width(self) -> int:
-        """The log may not be laid out yet (it was hidden): wrap to the step's width, less
-        the box's border and room for a scrollbar, not RichLog's guess of 78 columns."""
-        return max(self.scrollable_content_region.width - 4, 20)
+        return self.query_one("#output", WrappingLog)
 
     def write_notice(self, text: str) -> None:
         """A line of tutor's own in the output, set apart from what the code printed."""
@@ -244,7 +304,7 @@ class StepView(VerticalScroll):
 
     def show_solution(self, code: str) -> None:
         solution = self.query_one("#solution", Static)
-        solution.update(_syntax(code))
+        solution.update(CodeLines(code))
         solution.set_class(False, "hidden")
         solution.scroll_visible()
 

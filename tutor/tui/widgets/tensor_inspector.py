@@ -9,17 +9,19 @@ from tutor.render import format_stat
 
 COLUMNS = (
     "name",
-    "type",
     "shape",
     "dtype",
     "device",
+    "size",
     "grad",
     "min",
     "max",
     "mean",
     "nan/inf",
-    "size",
+    "type",
 )
+"""Most telling first: a narrow panel cuts the columns on the right.  A module's or an
+optimizer's type is its longest cell, and a tensor's says little, so it comes last."""
 
 
 def _size(count: int | None) -> str:
@@ -38,21 +40,20 @@ def summary_row(entry: Inspection) -> tuple[str, ...]:
     if kind == "module":
         return (
             entry["name"],
-            entry["type"],
             f"{entry['params']} params",
             "",
             entry.get("device") or "",
-            "",
-            "",
-            "",
-            "",
-            "",
             _size(entry.get("bytes")),
+            "",
+            "",
+            "",
+            "",
+            "",
+            entry["type"],
         )
     if kind == "optimizer":
         return (
             entry["name"],
-            entry["type"],
             f"lr {entry.get('lr')}",
             "",
             "",
@@ -62,23 +63,23 @@ def summary_row(entry: Inspection) -> tuple[str, ...]:
             "",
             "",
             "",
+            entry["type"],
         )
-    grad = ("needs grad" if entry["requires_grad"] else "") + (
-        ", has grad" if entry["has_grad"] else ""
-    )
+    needs, has = entry["requires_grad"], entry["has_grad"]
+    grad = ", ".join(word for word, true in (("needs", needs), ("has", has)) if true)
     bad = "" if entry["nan"] is None else f"{entry['nan']}/{entry['inf']}"
     return (
         entry["name"],
-        entry["type"],
         "[" + ", ".join(map(str, entry["shape"])) + "]",
         entry["dtype"],
         entry["device"],
+        _size(entry["bytes"]),
         grad,
         format_stat(entry["min"]),
         format_stat(entry["max"]),
         format_stat(entry["mean"]),
         bad,
-        _size(entry["bytes"]),
+        entry["type"],
     )
 
 
