@@ -253,7 +253,7 @@ def test_markdown_is_rewritten_where_the_loader_would_read_it_otherwise(tmp_path
 
 
 def test_code_with_backtick_fences_inside_keeps_its_text(tmp_path: Path) -> None:
-    source = 'doc = """\n```python\nnot a fence\n```\n"""\n````'
+    source = 'doc = """\n```python\nnot a fence\n```\n````\n"""'
     _, lesson = convert(notebook(md("# T\n\n## S"), code(source)), tmp_path)
     assert codes(lesson.steps[0]) == [source + "\n"]
 
