@@ -7,6 +7,7 @@ learner code in a real one: interrupting it, checking an exercise, quitting.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import time
@@ -410,6 +411,31 @@ async def test_edit_starts_at_the_first_todo(tmp_path: Path) -> None:
         assert editor.has_focus and editor.cursor_location == (2, 4)
         await pilot.press("right", "escape", "e")  # after that, the cursor stays put
         assert editor.cursor_location == (2, 5)
+
+
+async def test_a_burst_of_keys_edits_the_exercise_in_the_order_typed(tmp_path: Path) -> None:
+    """Keys that arrive together, as over a slow link, are applied in order: home and
+    ctrl+k (editor bindings) are not overtaken by the characters typed after them."""
+    exercise = lesson_text(
+        "T",
+        lesson_step("Fix", exercise="a = 1\nb = 2  # TODO\nc = 3", solution="b, c = 9, 8"),
+        lesson_id="t",
+    )
+    lessons = course(tmp_path / "lessons", {"01_t.md": exercise})
+    app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("e")
+        editor = app.query_one(StepView).editor
+        assert editor.cursor_location == (1, 0)
+        typed = {"X": "X", "Y": "Y", "9": "9", "8": "8", "equals_sign": "="}
+        burst = ["home", "ctrl+k", "X", "equals_sign", "9"]
+        burst += ["down", "home", "ctrl+k", "Y", "equals_sign", "8"]
+        for key in burst:  # all queued at once, as the terminal's input parser queues them
+            app.post_message(events.Key(key, typed.get(key)))
+        expected = ["a = 1", "X=9", "Y=8"]
+        with contextlib.suppress(AssertionError):  # the assert below says what it got
+            await until(pilot, lambda: editor.text.splitlines() == expected, seconds=3)
+        assert editor.text.splitlines() == expected
 
 
 async def test_line_plots_keep_only_the_points_their_width_can_show() -> None:
