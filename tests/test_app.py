@@ -745,6 +745,28 @@ async def test_an_interrupt_that_came_too_late_says_nothing_was_stopped(tmp_path
         assert "The step ended before the interrupt reached it: nothing was stopped." in notes(app)
 
 
+async def test_an_interrupt_stops_the_replay_and_says_what_the_session_holds(
+    make_app, store: ProgressStore
+) -> None:
+    store.save(Progress(lesson_id="basics", step=3, completed={"basics": [0, 1, 2]}))
+    session = basics_session()
+    session.replies["for epoch in progress"] = Reply(hang=True)  # a long training loop
+    app = make_app(session=session)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await until(pilot, lambda: "Replaying basics step 2" in status_text(app))
+        await until(pilot, lambda: session.state is KernelState.BUSY)
+        await pilot.press("ctrl+c")
+        await ready(pilot, app)
+        assert app.runner.held == {("basics", 0)}, "the steps not replayed are not held"
+        assert not any("while True" in code for code in session.ran), "the replay went on"
+        assert app.runner.quarantined == frozenset(), "stopping a replay is no failure"
+        status = status_text(app)
+        assert "Replay interrupted at basics step 2 (Train a little)" in status
+        assert "not that one and the 1 after it" in status
+        assert not any(n.startswith("Interrupted.") for n in notes(app))
+        assert any(n.startswith("Replay interrupted: 2 steps not replayed") for n in notes(app))
+
+
 async def test_a_new_run_and_a_restart_put_away_the_last_hint(make_app) -> None:
     session = basics_session()
     session.replies["while True"] = Reply()  # the endless loop ends, so that it replays

@@ -32,6 +32,7 @@ from tutor.progress import Progress, ProgressStore
 from tutor.runner import (
     Runner,
     RunnerEvent,
+    RunStopped,
     StepEvent,
     StepFinished,
     StepStarted,
@@ -113,8 +114,8 @@ class TutorApp(App[None]):
         self._live_view = "#step"
         """Where the live output goes: the step view, or the console (#console)."""
         self._interrupted_at: float | None = None
-        self._stopping: tuple[str, int] | None = None
-        """The step an interrupt was sent to, until it ends."""
+        self._interrupt_asked = False
+        """An interrupt was sent and the run has not yet said what came of it."""
         self._editor_timer: Timer | None = None
         self._lifecycle = ProcessLifecycle(
             stop=lambda code: self.call_next(self._leave, code), abandon=self._abandon
@@ -265,6 +266,7 @@ class TutorApp(App[None]):
         """Replay what the current step builds on, then run it (unless ``replay_only``)."""
         lesson, index = self.lesson, self.step_index
         self._remember_editor()
+        self._interrupt_asked = False
         self._live_view = "#step"
         view = self.query_one(StepView)
         view.clear_output()
@@ -272,7 +274,13 @@ class TutorApp(App[None]):
         view.follow_run()
         solved = self.progress.solved_code()
         if replay_only:
-            if await self._consume(self.runner.replay_to(lesson, index, solved=solved)):
+            replayed = await self._consume(self.runner.replay_to(lesson, index, solved=solved))
+            if self._interrupt_asked:  # it came after the last step had ended
+                self._interrupt_asked = False
+                self.notify(
+                    "The replay ended before the interrupt reached it: nothing was stopped."
+                )
+            if replayed:
                 left_out = self._left_out(lesson, index)
                 view.show_status(
                     f"[$warning]Up to date but for what failed before, which replays leave "
@@ -335,14 +343,44 @@ class TutorApp(App[None]):
             self._live.add(event.event, replay=event.replay)
         elif isinstance(event, StepFinished):
             return await self._finished(event, view)
+        elif isinstance(event, RunStopped):
+            self._stopped(event, view)
+            return False
         return None
+
+    def _stopped(self, event: RunStopped, view: StepView) -> None:
+        """An interrupt stopped the replay: say where, and what the session holds."""
+        self._interrupt_asked = False
+        if not event.not_run:
+            view.show_status(
+                "[$warning]Interrupted before this step ran.[/] The session holds every step "
+                "it builds on: press enter to run it."
+            )
+            self.notify("Interrupted before the step ran. The session keeps its variables.")
+            return
+        first, index = event.not_run[0]
+        where = f"{first.id} step {index + 1} ({first.steps[index].title})"
+        count = len(event.not_run)
+        others = f" and the {count - 1} after it" if count > 1 else ""
+        view.show_status(
+            f"[$warning]Replay interrupted at {where}.[/] The session holds the steps before "
+            f"it, not that one{others}: press enter to replay them and run this step."
+        )
+        self.notify(
+            f"Replay interrupted: {count} step{'s' if count > 1 else ''} not replayed, "
+            "which the session does not hold. It keeps what ran before.",
+            severity="warning",
+        )
 
     async def _finished(self, event: StepFinished, view: StepView) -> bool:
         result = event.result
         self._redraw_live(final=True)
-        if self._stopping == result.key:
-            self._stopping = None
-            if result.error is not None and result.error.type == "KeyboardInterrupt":
+        stopped = result.error is not None and result.error.type == "KeyboardInterrupt"
+        if self._interrupt_asked and event.replay and stopped:
+            return False  # the replay stopped: RunStopped, next, says so
+        if self._interrupt_asked and not event.replay:
+            self._interrupt_asked = False
+            if stopped:
                 self.notify("Interrupted. The session keeps its variables.")
             elif result.status is StepStatus.PASSED:
                 self.notify("The step ended before the interrupt reached it: nothing was stopped.")
@@ -455,8 +493,8 @@ class TutorApp(App[None]):
             await self._restart(replay=False)
             return
         self._interrupted_at = self._interrupted_at or now
-        self._stopping = self.runner.running
-        await self.session.interrupt()
+        self._interrupt_asked = self._working("run")
+        await self.runner.interrupt()
         # Said once the step has ended: whether the interrupt stopped it, or came too late.
         self.notify("Asking the code to stop…", timeout=3)
 
