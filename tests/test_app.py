@@ -223,6 +223,49 @@ async def test_resume_from_saved_progress(scripted_app, store: ProgressStore) ->
         assert app.query_one(StepView).editor.text == "answer = 6 * 7"
 
 
+async def test_after_a_resume_finished_steps_show_their_output_and_metrics(
+    scripted_app, store: ProgressStore
+) -> None:
+    store.save(Progress(lesson_id="basics", step=1, completed={"basics": [0, 1]}))
+    app = scripted_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        assert (app.lesson.id, app.step_index) == ("basics", 1), "on the finished training"
+        await until(pilot, lambda: app.runner.held == {("basics", 0), ("basics", 1)})
+        await ready(pilot, app)
+        table = app.query_one(LossTable)
+        assert table.row_count == 15 and not shown(app, "#no-training")
+        await pilot.press("p")  # back to the first step: what it printed when replayed
+        await until(pilot, lambda: "made torch.Size([6])" in output_text(app), seconds=5)
+        assert "passed" in status_text(app) and "when replayed" in status_text(app)
+        assert table.row_count == 15, "the lesson's training still shows"
+        await pilot.press("n", "n", "n", "n")  # the next lesson: nothing of this one's
+        assert app.lesson.id == "practice"
+        await until(pilot, lambda: shown(app, "#no-training"), seconds=5)
+        assert not shown(app, "#progress"), "the last lesson's progress bar stayed"
+        assert output_text(app) == ""
+        await pilot.press("p")  # and back: the lesson's metrics again
+        await until(pilot, lambda: not shown(app, "#no-training"), seconds=5)
+        assert table.row_count == 15
+
+
+async def test_a_lessons_metrics_and_progress_bar_stay_with_it(scripted_app) -> None:
+    app = scripted_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n", "enter")  # train
+        await ready(pilot, app)
+        await until(pilot, lambda: app.query_one(LossTable).row_count == 15, seconds=5)
+        assert shown(app, "#progress")
+        await pilot.press("n", "n", "n")
+        assert app.lesson.id == "practice"
+        await until(pilot, lambda: shown(app, "#no-training"), seconds=5)
+        assert not shown(app, "#progress") and not shown(app, "#loss-table")
+        await pilot.press("p", "p", "p")  # the training step again: its output and table
+        await until(pilot, lambda: shown(app, "#loss-table"), seconds=5)
+        assert app.query_one(LossTable).row_count == 15
+        assert "passed" in status_text(app) and "replayed" not in status_text(app)
+
+
 async def test_a_lesson_asked_for_opens_instead_of_the_saved_place(make_app, store) -> None:
     store.save(Progress(lesson_id="basics", step=2, completed={"basics": [0, 1]}))
     app = make_app(start_session=False, lesson_id="practice")
