@@ -266,6 +266,21 @@ async def test_a_lessons_metrics_and_progress_bar_stay_with_it(scripted_app) -> 
         assert "passed" in status_text(app) and "replayed" not in status_text(app)
 
 
+async def test_a_failed_step_shown_again_still_says_why(make_app) -> None:
+    session = basics_session()
+    session.replies["while True"] = Reply()
+    session.replies["total = float"] = Reply(error=("NameError", "name 'kept' is not defined"))
+    app = make_app(session=session)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n", "n", "n", "enter")  # "Use what was kept", which fails
+        await ready(pilot, app)
+        await pilot.press("p", "n")  # away and back: why it failed is still there
+        await until(pilot, lambda: "NameError" in status_text(app), seconds=5)
+        assert "NameError: name 'kept' is not defined" in output_text(app)
+        assert shown(app, "#hint")
+
+
 async def test_a_lesson_asked_for_opens_instead_of_the_saved_place(make_app, store) -> None:
     store.save(Progress(lesson_id="basics", step=2, completed={"basics": [0, 1]}))
     app = make_app(start_session=False, lesson_id="practice")

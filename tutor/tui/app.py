@@ -431,7 +431,8 @@ class TutorApp(App[None]):
         others = f" and the {count - 1} after it" if count > 1 else ""
         view.show_status(
             f"[$warning]Replay interrupted at {where}.[/] The session holds the steps before "
-            f"it, not that one{others}: press enter to replay them and run this step."
+            f"it, not that one{others}: press enter to replay {'them' if count > 1 else 'it'} "
+            "and run this step."
         )
         self.notify(
             f"Replay interrupted: {count} step{'s' if count > 1 else ''} not replayed, "
