@@ -7,6 +7,7 @@ learner code in a real one: interrupting it, checking an exercise, quitting.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -227,6 +228,64 @@ async def test_resume_from_saved_progress(scripted_app, store: ProgressStore) ->
         assert app.query_one(StepView).editor.text == "answer = 6 * 7"
 
 
+async def test_after_a_resume_finished_steps_show_their_output_and_metrics(
+    scripted_app, store: ProgressStore
+) -> None:
+    store.save(Progress(lesson_id="basics", step=1, completed={"basics": [0, 1]}))
+    app = scripted_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        assert (app.lesson.id, app.step_index) == ("basics", 1), "on the finished training"
+        await until(pilot, lambda: app.runner.held == {("basics", 0), ("basics", 1)})
+        await ready(pilot, app)
+        table = app.query_one(LossTable)
+        assert table.row_count == 15 and not shown(app, "#no-training")
+        await pilot.press("p")  # back to the first step: what it printed when replayed
+        await until(pilot, lambda: "made torch.Size([6])" in output_text(app), seconds=5)
+        assert "passed" in status_text(app) and "when replayed" in status_text(app)
+        assert table.row_count == 15, "the lesson's training still shows"
+        await pilot.press("n", "n", "n", "n")  # the next lesson: nothing of this one's
+        assert app.lesson.id == "practice"
+        await until(pilot, lambda: shown(app, "#no-training"), seconds=5)
+        assert not shown(app, "#progress"), "the last lesson's progress bar stayed"
+        assert output_text(app) == ""
+        await pilot.press("p")  # and back: the lesson's metrics again
+        await until(pilot, lambda: not shown(app, "#no-training"), seconds=5)
+        assert table.row_count == 15
+
+
+async def test_a_lessons_metrics_and_progress_bar_stay_with_it(scripted_app) -> None:
+    app = scripted_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n", "enter")  # train
+        await ready(pilot, app)
+        await until(pilot, lambda: app.query_one(LossTable).row_count == 15, seconds=5)
+        assert shown(app, "#progress")
+        await pilot.press("n", "n", "n")
+        assert app.lesson.id == "practice"
+        await until(pilot, lambda: shown(app, "#no-training"), seconds=5)
+        assert not shown(app, "#progress") and not shown(app, "#loss-table")
+        await pilot.press("p", "p", "p")  # the training step again: its output and table
+        await until(pilot, lambda: shown(app, "#loss-table"), seconds=5)
+        assert app.query_one(LossTable).row_count == 15
+        assert "passed" in status_text(app) and "replayed" not in status_text(app)
+
+
+async def test_a_failed_step_shown_again_still_says_why(make_app) -> None:
+    session = basics_session()
+    session.replies["while True"] = Reply()
+    session.replies["total = float"] = Reply(error=("NameError", "name 'kept' is not defined"))
+    app = make_app(session=session)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n", "n", "n", "enter")  # "Use what was kept", which fails
+        await ready(pilot, app)
+        await pilot.press("p", "n")  # away and back: why it failed is still there
+        await until(pilot, lambda: "NameError" in status_text(app), seconds=5)
+        assert "NameError: name 'kept' is not defined" in output_text(app)
+        assert shown(app, "#hint")
+
+
 async def test_a_lesson_asked_for_opens_instead_of_the_saved_place(make_app, store) -> None:
     store.save(Progress(lesson_id="basics", step=2, completed={"basics": [0, 1]}))
     app = make_app(start_session=False, lesson_id="practice")
@@ -417,6 +476,31 @@ async def test_edit_starts_at_the_first_todo(tmp_path: Path) -> None:
         assert editor.has_focus and editor.cursor_location == (2, 4)
         await pilot.press("right", "escape", "e")  # after that, the cursor stays put
         assert editor.cursor_location == (2, 5)
+
+
+async def test_a_burst_of_keys_edits_the_exercise_in_the_order_typed(tmp_path: Path) -> None:
+    """Keys that arrive together, as over a slow link, are applied in order: home and
+    ctrl+k (editor bindings) are not overtaken by the characters typed after them."""
+    exercise = lesson_text(
+        "T",
+        lesson_step("Fix", exercise="a = 1\nb = 2  # TODO\nc = 3", solution="b, c = 9, 8"),
+        lesson_id="t",
+    )
+    lessons = course(tmp_path / "lessons", {"01_t.md": exercise})
+    app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("e")
+        editor = app.query_one(StepView).editor
+        assert editor.cursor_location == (1, 0)
+        typed = {"X": "X", "Y": "Y", "9": "9", "8": "8", "equals_sign": "="}
+        burst = ["home", "ctrl+k", "X", "equals_sign", "9"]
+        burst += ["down", "home", "ctrl+k", "Y", "equals_sign", "8"]
+        for key in burst:  # all queued at once, as the terminal's input parser queues them
+            app.post_message(events.Key(key, typed.get(key)))
+        expected = ["a = 1", "X=9", "Y=8"]
+        with contextlib.suppress(AssertionError):  # the assert below says what it got
+            await until(pilot, lambda: editor.text.splitlines() == expected, seconds=3)
+        assert editor.text.splitlines() == expected
 
 
 async def test_line_plots_keep_only_the_points_their_width_can_show() -> None:
@@ -745,6 +829,28 @@ async def test_an_interrupt_that_came_too_late_says_nothing_was_stopped(tmp_path
         assert "passed" in status_text(app)
         assert not any(n.startswith("Interrupted") for n in notes(app))
         assert "The step ended before the interrupt reached it: nothing was stopped." in notes(app)
+
+
+async def test_an_interrupt_stops_the_replay_and_says_what_the_session_holds(
+    make_app, store: ProgressStore
+) -> None:
+    store.save(Progress(lesson_id="basics", step=3, completed={"basics": [0, 1, 2]}))
+    session = basics_session()
+    session.replies["for epoch in progress"] = Reply(hang=True)  # a long training loop
+    app = make_app(session=session)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await until(pilot, lambda: "Replaying basics step 2" in status_text(app))
+        await until(pilot, lambda: session.state is KernelState.BUSY)
+        await pilot.press("ctrl+c")
+        await ready(pilot, app)
+        assert app.runner.held == {("basics", 0)}, "the steps not replayed are not held"
+        assert not any("while True" in code for code in session.ran), "the replay went on"
+        assert app.runner.quarantined == frozenset(), "stopping a replay is no failure"
+        status = status_text(app)
+        assert "Replay interrupted at basics step 2 (Train a little)" in status
+        assert "not that one and the 1 after it" in status
+        assert not any(n.startswith("Interrupted.") for n in notes(app))
+        assert any(n.startswith("Replay interrupted: 2 steps not replayed") for n in notes(app))
 
 
 async def test_a_new_run_and_a_restart_put_away_the_last_hint(make_app) -> None:

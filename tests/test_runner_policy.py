@@ -13,8 +13,15 @@ import pytest
 from tests.builders import course, lesson_step, lesson_text
 from tests.scripted import Reply, ScriptedSession
 from tutor.lessons import LessonSet, bundled_lessons_dir, load_lessons
-from tutor.runner import LessonFinished, Runner, StepFinished, StepStatus
-from tutor.session import KernelState, Metrics, Output
+from tutor.runner import (
+    LessonFinished,
+    Runner,
+    RunStopped,
+    StepEvent,
+    StepFinished,
+    StepStatus,
+)
+from tutor.session import Finished, KernelState, Metrics, Output
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -288,3 +295,86 @@ async def test_a_missing_device_is_blamed_on_what_asked_for_it(device: str) -> N
     else:
         assert "This PyTorch build has no CUDA support" in hint
         assert 'instead of writing `"cuda"` or `"mps"` by hand' in hint
+
+
+def keys(steps) -> list[tuple[str, int]]:
+    return [(lesson.id, index) for lesson, index in steps]
+
+
+async def test_an_interrupt_stops_a_replay_in_the_step_it_runs(lessons: LessonSet) -> None:
+    session = ScriptedSession({"GROW": Reply(hang=True)})
+    runner = await started(session, lessons, timeout=None)
+    a = lessons.get("a")
+
+    async def stop_it() -> None:
+        while session.ran[-1:] != ["GROW"] or session.state is not KernelState.BUSY:
+            await asyncio.sleep(0.01)
+        await runner.interrupt()
+
+    stopper = asyncio.create_task(stop_it())
+    events = [event async for event in runner.run_to(a, 4)]
+    await stopper
+    assert session.ran == ["MAKE", "FLAKY", "GROW"], "no step after the interrupted one ran"
+    *_, interrupted, stopped = events
+    assert isinstance(interrupted, StepFinished) and interrupted.replay
+    assert interrupted.result.error is not None
+    assert interrupted.result.error.type == "KeyboardInterrupt"
+    assert isinstance(stopped, RunStopped) and (stopped.lesson.id, stopped.index) == ("a", 4)
+    assert keys(stopped.not_run) == [("a", 2), ("a", 3)]
+    assert runner.held == {("a", 0), ("a", 1)}, "the session holds what replayed, no more"
+    assert runner.quarantined == frozenset(), "a replay the learner stopped did not fail"
+    session.replies.clear()
+    results = await finished(runner.run_to(a, 4))
+    assert [(r.index, r.replay) for r in results] == [(2, True), (3, True), (4, False)]
+
+
+async def test_an_interrupt_between_two_replayed_steps_stops_the_replay(
+    lessons: LessonSet,
+) -> None:
+    session = ScriptedSession()
+    runner = await started(session, lessons, timeout=None)
+    a = lessons.get("a")
+    events = []
+    async for event in runner.run_to(a, 4):
+        events.append(event)
+        if isinstance(event, StepFinished) and event.index == 0:
+            assert session.state is KernelState.IDLE  # nothing runs: the session cannot stop it
+            await runner.interrupt()
+    assert session.ran == ["MAKE"]
+    assert isinstance(events[-1], RunStopped)
+    assert keys(events[-1].not_run) == [("a", 1), ("a", 2), ("a", 3)]
+    assert runner.held == {("a", 0)}
+    results = await finished(runner.run_to(a, 4))
+    assert [r.index for r in results] == [1, 2, 3, 4], "the next run is not stopped"
+
+
+async def test_an_interrupt_as_the_replay_ends_keeps_the_step_from_running(
+    lessons: LessonSet,
+) -> None:
+    session = ScriptedSession()
+    runner = await started(session, lessons, timeout=None)
+    a = lessons.get("a")
+    events = []
+    async for event in runner.run_to(a, 2):
+        events.append(event)
+        if isinstance(event, StepFinished) and event.index == 1:
+            await runner.interrupt()
+    assert session.ran == ["MAKE", "FLAKY"], "the step asked for did not start"
+    assert isinstance(events[-1], RunStopped) and events[-1].not_run == ()
+
+
+async def test_an_interrupt_between_a_steps_blocks_stops_before_its_checks(
+    lessons: LessonSet,
+) -> None:
+    session = ScriptedSession()
+    runner = await started(session, lessons, timeout=None)
+    a = lessons.get("a")
+    await finished(runner.run_to(a, 2))
+    events = []
+    async for event in runner.run_step(a, 3, code="LEARNERS"):
+        events.append(event)
+        if isinstance(event, StepEvent) and isinstance(event.event, Finished):
+            await runner.interrupt()
+    assert session.ran[-1] == "LEARNERS", "its check never ran"
+    result = events[-1].result
+    assert result.status is StepStatus.FAILED and result.error.type == "KeyboardInterrupt"

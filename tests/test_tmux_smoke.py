@@ -163,6 +163,43 @@ def test_the_learners_own_editor_round_trip(tmp_path: Path) -> None:
         tmux("kill-session", "-t", name)
 
 
+BURST_EXERCISE = lesson_text(
+    "Three lines",
+    lesson_step(
+        "Fix two lines",
+        exercise="a = 1\nb = 2  # TODO\nc = 3",
+        solution="a, b, c = 1, 9, 8",
+        check="assert (b, c) == (9, 8)",
+    ),
+    lesson_id="burst",
+)
+
+
+def test_a_burst_of_keys_in_the_exercise_editor_lands_in_order(tmp_path: Path) -> None:
+    """Keys that arrive together (fast typing, a laggy SSH link) edit as typed: the
+    editor's own keys (home, ctrl+k, down) are not overtaken by the characters after them."""
+    course(tmp_path / "lessons", {"01_burst.md": BURST_EXERCISE})
+    name = "tutor-editor-burst"
+    start_in_tmux(name, tmp_path)
+    try:
+        wait_for(name, "b = 2  # TODO")
+        tmux("send-keys", "-t", name, "e")  # the editor, at the TODO line
+        wait_for(name, "Leave editor")
+        tmux("send-keys", "-t", name, "Home", "C-k", "X = 9", "Down", "Home", "C-k", "Y = 8")
+        # Typed code is saved a second after the last change: then every key was applied.
+        progress = tmp_path / "state" / "progress.json"
+        deadline = time.monotonic() + 30
+        while "burst:0" not in (progress.read_text() if progress.exists() else ""):
+            assert time.monotonic() < deadline, "the typed code was never saved"
+            time.sleep(0.2)
+        saved = json.loads(progress.read_text())
+        assert saved["exercise_code"]["burst:0"].splitlines() == ["a = 1", "X = 9", "Y = 8"]
+        tmux("send-keys", "-t", name, "C-q")
+        wait_for(name, "TUTOR-EXITED 0")
+    finally:
+        tmux("kill-session", "-t", name)
+
+
 def test_the_app_refuses_a_missing_device_before_its_screen_opens(tmp_path: Path) -> None:
     course(tmp_path / "lessons", {"01_practice.md": EXERCISE})
     name = "tutor-device"

@@ -145,6 +145,17 @@ class StepFinished:
 
 
 @dataclass(frozen=True)
+class RunStopped:
+    """``interrupt()`` stopped a run for step ``index`` of ``lesson`` before it was
+    through: ``not_run`` are the steps it was still to replay (the one interrupted
+    included), none of which the session holds; the step itself did not run."""
+
+    lesson: Lesson
+    index: int
+    not_run: tuple[tuple[Lesson, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class LessonStarted:
     lesson: Lesson
 
@@ -154,7 +165,7 @@ class LessonFinished:
     result: LessonResult
 
 
-RunnerEvent = StepStarted | StepEvent | StepFinished | LessonStarted | LessonFinished
+RunnerEvent = StepStarted | StepEvent | StepFinished | RunStopped | LessonStarted | LessonFinished
 
 
 class _Capture:
@@ -185,7 +196,8 @@ class Runner:
     It knows which steps the session's namespace holds (``held``), which steps
     are left out of replays until they pass (``quarantined``: they failed, were
     interrupted, hung or killed the session), and it alone restarts the session.
-    Front ends ask it; they never edit its sets.
+    Front ends ask it; they never edit its sets.  ``interrupt()`` stops a run as a
+    whole: the code running now, and every step and block it was still to run.
     """
 
     def __init__(
@@ -206,6 +218,10 @@ class Runner:
         self._held: set[StepKey] = set()
         self._quarantined: set[StepKey] = set()
         self._running: StepKey | None = None
+        self._run: object | None = None
+        """The run in progress (a token of ``_stoppable``), from its start to its end."""
+        self._stop_asked = False
+        """``interrupt()`` was called during the run in progress."""
 
     # -- what the session holds -------------------------------------------
     @property
@@ -228,6 +244,33 @@ class Runner:
         if self._running is not None:
             self._quarantined.add(self._running)
         return self._running
+
+    async def interrupt(self) -> None:
+        """Interrupt the running code (the namespace is kept); a run of steps in
+        progress, a replay above all, then runs no further step or block, even where
+        the interrupt came between two of them."""
+        if self._run is not None:
+            self._stop_asked = True
+        await self.session.interrupt()
+
+    async def _stoppable(self, events: AsyncIterator[RunnerEvent]) -> AsyncIterator[RunnerEvent]:
+        """``events`` as one run, which ``interrupt()`` stops."""
+        token = object()
+        self._run, self._stop_asked = token, False
+        try:
+            async for event in events:
+                yield event
+        finally:
+            if self._run is token:  # not a newer run, begun after this one was abandoned
+                self._run, self._stop_asked = None, False
+
+    def _stopped_by_request(self, result: StepResult) -> bool:
+        """Whether ``interrupt()`` is what stopped the step."""
+        return (
+            self._stop_asked
+            and result.error is not None
+            and result.error.type == "KeyboardInterrupt"
+        )
 
     async def start(self) -> None:
         """Start the session: it holds nothing yet."""
@@ -271,7 +314,7 @@ class Runner:
         self._quarantined = {key for key in self._quarantined if keeps(key)}
 
     # -- steps ------------------------------------------------------------
-    async def run_step(
+    def run_step(
         self,
         lesson: Lesson,
         index: int,
@@ -284,6 +327,16 @@ class Runner:
         ``code`` is the learner's code for an exercise step; without it the step runs
         its reference solution.
         """
+        return self._stoppable(self._run_step(lesson, index, code=code, replay=replay))
+
+    async def _run_step(
+        self,
+        lesson: Lesson,
+        index: int,
+        *,
+        code: str | None = None,
+        replay: bool = False,
+    ) -> AsyncIterator[RunnerEvent]:
         step = lesson.steps[index]
         key = (lesson.id, index)
         self._running = key
@@ -318,7 +371,8 @@ class Runner:
             if result.status is StepStatus.PASSED:
                 self._held.add(key)
                 self._quarantined.discard(key)
-            else:
+            elif not (replay and self._stopped_by_request(result)):
+                # A replayed step the learner stopped did not fail: it is only not held.
                 self._quarantined.add(key)
         finally:
             self._running = None
@@ -336,6 +390,16 @@ class Runner:
         """Run blocks in order; stop at the first that fails.  Ends with a StepResult."""
         deadline = time.monotonic() + self.timeout if self.timeout else None
         for block in blocks:
+            if self._stop_asked:  # interrupted between two blocks: the rest do not run
+                yield StepResult(
+                    lesson.id,
+                    index,
+                    step.title,
+                    StepStatus.FAILED,
+                    error=ErrorInfo("KeyboardInterrupt", "interrupted"),
+                    failed_block=block,
+                )
+                return
             remaining = max(deadline - time.monotonic(), 0.001) if deadline else None
             error: Error | None = None
             finished: Finished | None = None
@@ -492,7 +556,7 @@ class Runner:
         ]
         return required + [(lesson, i) for i in range(index)]
 
-    async def replay_to(
+    def replay_to(
         self,
         lesson: Lesson,
         index: int,
@@ -504,20 +568,38 @@ class Runner:
 
         An exercise step replays the learner's code from ``solved`` (by step key),
         else its reference solution.  Stops at the first failure; its
-        ``StepFinished`` (with ``replay=True``) says which.
+        ``StepFinished`` (with ``replay=True``) says which.  Stopped by
+        ``interrupt()``, it ends with ``RunStopped``, naming the steps not replayed.
         """
+        return self._stoppable(
+            self._replay_to(lesson, index, solved=solved, include_quarantined=include_quarantined)
+        )
+
+    async def _replay_to(
+        self,
+        lesson: Lesson,
+        index: int,
+        *,
+        solved: Mapping[StepKey, str] = NO_CODE,
+        include_quarantined: bool = False,
+    ) -> AsyncIterator[RunnerEvent]:
         missing = self.missing_before(lesson, index, include_quarantined=include_quarantined)
-        for required, i in missing:
-            failed = False
+        for position, (required, i) in enumerate(missing):
+            if self._stop_asked:
+                yield RunStopped(lesson, index, tuple(missing[position:]))
+                return
+            failed: StepResult | None = None
             code = solved.get((required.id, i))
-            async for event in self.run_step(required, i, code=code, replay=True):
+            async for event in self._run_step(required, i, code=code, replay=True):
                 yield event
                 if isinstance(event, StepFinished) and event.result.status is not StepStatus.PASSED:
-                    failed = True
-            if failed:
+                    failed = event.result
+            if failed is not None:
+                if self._stopped_by_request(failed):
+                    yield RunStopped(lesson, index, tuple(missing[position:]))
                 return
 
-    async def run_to(
+    def run_to(
         self,
         lesson: Lesson,
         index: int,
@@ -526,32 +608,55 @@ class Runner:
         solved: Mapping[StepKey, str] = NO_CODE,
         rerun_lesson: bool = False,
     ) -> AsyncIterator[RunnerEvent]:
-        """Replay what step ``index`` builds on, then run it, unless a replay fails.
+        """Replay what step ``index`` builds on, then run it, unless a replay fails or
+        ``interrupt()`` stops the run first (it then ends with ``RunStopped``).
 
         ``rerun_lesson`` runs the lesson's earlier steps again even where the session
         holds them, quarantined ones included (the learner asked for all of them).
         """
+        return self._stoppable(
+            self._run_to(lesson, index, code=code, solved=solved, rerun_lesson=rerun_lesson)
+        )
+
+    async def _run_to(
+        self,
+        lesson: Lesson,
+        index: int,
+        *,
+        code: str | None,
+        solved: Mapping[StepKey, str],
+        rerun_lesson: bool,
+    ) -> AsyncIterator[RunnerEvent]:
         if rerun_lesson:
             self._held.difference_update((lesson.id, i) for i in range(index))
         replayed_ok = True
-        async for event in self.replay_to(
+        async for event in self._replay_to(
             lesson, index, solved=solved, include_quarantined=rerun_lesson
         ):
             yield event
-            if isinstance(event, StepFinished) and event.result.status is not StepStatus.PASSED:
+            if isinstance(event, RunStopped) or (
+                isinstance(event, StepFinished) and event.result.status is not StepStatus.PASSED
+            ):
                 replayed_ok = False
-        if replayed_ok:
-            async for event in self.run_step(lesson, index, code=code):
+        if replayed_ok and self._stop_asked:  # the replay was through as the interrupt came
+            yield RunStopped(lesson, index)
+        elif replayed_ok:
+            async for event in self._run_step(lesson, index, code=code):
                 yield event
 
-    async def run_lesson(self, lesson: Lesson) -> AsyncIterator[RunnerEvent]:
+    def run_lesson(self, lesson: Lesson) -> AsyncIterator[RunnerEvent]:
         """Replay what ``lesson`` requires, then run its steps; ends with ``LessonFinished``."""
+        return self._stoppable(self._run_lesson(lesson))
+
+    async def _run_lesson(self, lesson: Lesson) -> AsyncIterator[RunnerEvent]:
         yield LessonStarted(lesson)
         started = time.monotonic()
         steps: list[StepResult] = []
         reason = ""
-        async for event in self.replay_to(lesson, 0):
+        async for event in self._replay_to(lesson, 0):
             yield event
+            if isinstance(event, RunStopped):
+                reason = reason or "the replay of what it requires was interrupted"
             if isinstance(event, StepFinished) and event.result.status is StepStatus.FAILED:
                 reason = (
                     f"replaying {event.lesson.id!r} step {event.index + 1} "
@@ -563,7 +668,7 @@ class Runner:
             if reason:
                 steps.append(StepResult(lesson.id, index, step.title, StepStatus.SKIPPED))
                 continue
-            async for event in self.run_step(lesson, index):
+            async for event in self._run_step(lesson, index):
                 yield event
                 if isinstance(event, StepFinished):
                     steps.append(event.result)

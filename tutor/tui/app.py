@@ -32,8 +32,10 @@ from tutor.progress import Progress, ProgressStore
 from tutor.runner import (
     Runner,
     RunnerEvent,
+    RunStopped,
     StepEvent,
     StepFinished,
+    StepKey,
     StepStarted,
     StepStatus,
     clean_traceback,
@@ -41,6 +43,7 @@ from tutor.runner import (
 from tutor.session import (
     Error,
     Finished,
+    History,
     KernelSession,
     KernelState,
     Metrics,
@@ -48,6 +51,7 @@ from tutor.session import (
     SessionBusy,
     SessionError,
 )
+from tutor.session import Progress as ProgressEvent
 from tutor.tui.authoring import LessonFilesChanged, attach_command, follow_moves, place_after
 from tutor.tui.keys import KEYS, help_rows
 from tutor.tui.lifecycle import ProcessLifecycle
@@ -126,12 +130,19 @@ class TutorApp(App[None]):
         self._live_view = "#step"
         """Where the live output goes: the step view, or the console (#console)."""
         self._interrupted_at: float | None = None
-        self._stopping: tuple[str, int] | None = None
-        """The step an interrupt was sent to, until it ends."""
+        self._interrupt_asked = False
+        """An interrupt was sent and the run has not yet said what came of it."""
         self._editor_timer: Timer | None = None
         self._panel_for_run = False
         """The panel took a small screen for a running loop, and gives it back at the end."""
         self._loop_timer: Timer | None = None
+        self._last_runs: dict[StepKey, StepFinished] = {}
+        """Each step's last run in this session, replays included, the latest last: what
+        going back to a step shows, and the metrics its lesson's Training tab shows."""
+        self._metrics_from: StepKey | None = None
+        """The step whose metrics the Training tab shows (None: it shows none)."""
+        self._progress_from: str | None = None
+        """The lesson whose step the progress bar shows (None: it is hidden)."""
         self._lifecycle = ProcessLifecycle(
             stop=lambda code: self.call_next(self._leave, code), abandon=self._abandon
         )
@@ -194,10 +205,47 @@ class TutorApp(App[None]):
             self.progress.is_done(lesson.id, index),
         )
         self.query_one(LessonList).show(self.lessons, self.progress, self.lesson_index)
+        if not self._working("run"):  # else the running step's output and metrics show
+            await self._show_last_run(verdict=True)
+            self._show_lesson_metrics()
         if (self.progress.lesson_id, self.progress.step) != (lesson.id, index):
             self.progress.lesson_id, self.progress.step = lesson.id, index
             self._save()
         self.refresh_bindings()
+
+    async def _show_last_run(self, *, verdict: bool) -> None:
+        """What the step shown printed when it last ran (and its verdict)."""
+        kept = self._last_runs.get((self.lesson.id, self.step_index))
+        if kept is None:
+            return
+        view = self.query_one(StepView)
+        view.show_last_output(kept.result.output)
+        if verdict:
+            await view.show_result(kept.result, replayed=kept.replay)
+
+    def _show_lesson_metrics(self) -> None:
+        """The Training tab for the place: the step's own metrics, else those of the
+        lesson's step that last recorded some, else none; and no other lesson's
+        progress bar."""
+        lesson_id = self.lesson.id
+        own = self._last_runs.get((lesson_id, self.step_index))
+        if own is None or not own.result.history:
+            lesson_runs = (r for r in self._last_runs.values() if r.lesson.id == lesson_id)
+            own = next((r for r in reversed(list(lesson_runs)) if r.result.history), None)
+        panel = self.query_one(SessionPanel)
+        chosen = own.result.key if own is not None else None
+        if chosen != self._metrics_from:
+            panel.show_metrics(list(own.result.history) if own is not None else [])
+            self._metrics_from = chosen
+        if self._progress_from not in (None, lesson_id):
+            panel.hide_progress()
+            self._progress_from = None
+
+    def _forget_runs(self) -> None:
+        """The session lost its state: its last runs, and the panel showing them, go."""
+        self._last_runs.clear()
+        self._metrics_from = self._progress_from = None
+        self.query_one(SessionPanel).clear()
 
     def _save(self) -> None:
         if not self.store.save(self.progress) and self.store.warning_is_new:
@@ -239,11 +287,14 @@ class TutorApp(App[None]):
             # IPython's completer (jedi) takes a few hundred milliseconds to answer its
             # first request: paid now, while the learner reads, not on their first tab.
             await self.session.complete("pri", 3, timeout=COMPLETER_WARM_UP_S)
-        if self.runner.missing_before(self.lesson, self.step_index) and any(
+        # The steps up to here, and this one if it is done: its output and metrics show.
+        done = self.progress.is_done(self.lesson.id, self.step_index)
+        through = self.step_index + 1 if done else self.step_index
+        if self.runner.missing_before(self.lesson, through) and any(
             self.progress.completed.values()
         ):
-            self.notify("Replaying the steps before this one so the session matches your progress.")
-            self.run_steps(replay_only=True)
+            self.notify("Replaying the steps you have done so the session matches your progress.")
+            self.run_steps(replay_only=True, through_current=done)
 
     @property
     def running(self) -> bool:
@@ -279,10 +330,18 @@ class TutorApp(App[None]):
         return exercise.text if code is None else code
 
     @work(exclusive=True, group="run", exit_on_error=False)
-    async def run_steps(self, *, replay_only: bool = False, rerun_lesson: bool = False) -> None:
-        """Replay what the current step builds on, then run it (unless ``replay_only``)."""
+    async def run_steps(
+        self,
+        *,
+        replay_only: bool = False,
+        rerun_lesson: bool = False,
+        through_current: bool = False,
+    ) -> None:
+        """Replay what the current step builds on, then run it (unless ``replay_only``).
+        ``through_current``: the replay runs the current step too."""
         lesson, index = self.lesson, self.step_index
         self._remember_editor()
+        self._interrupt_asked = False
         self._live_view = "#step"
         view = self.query_one(StepView)
         view.clear_output()
@@ -290,7 +349,15 @@ class TutorApp(App[None]):
         view.follow_run()
         solved = self.progress.solved_code()
         if replay_only:
-            if await self._consume(self.runner.replay_to(lesson, index, solved=solved)):
+            replayed = await self._consume(
+                self.runner.replay_to(lesson, index + through_current, solved=solved)
+            )
+            if self._interrupt_asked:  # it came after the last step had ended
+                self._interrupt_asked = False
+                self.notify(
+                    "The replay ended before the interrupt reached it: nothing was stopped."
+                )
+            if replayed:
                 left_out = self._left_out(lesson, index)
                 view.show_status(
                     f"[$warning]Up to date but for what failed before, which replays leave "
@@ -299,7 +366,9 @@ class TutorApp(App[None]):
                     if left_out
                     else "The session is up to date. Press enter to run this step."
                 )
+                await self._show_last_run(verdict=False)
                 await self._refresh_inspector()
+            self._show_lesson_metrics()
             return
         if not rerun_lesson and (left_out := self._left_out(lesson, index)):
             view.write_notice(
@@ -315,6 +384,7 @@ class TutorApp(App[None]):
                 rerun_lesson=rerun_lesson,
             )
         )
+        self._show_lesson_metrics()
         await self._refresh_inspector()
 
     def _left_out(self, lesson: Lesson, index: int) -> str:
@@ -353,21 +423,47 @@ class TutorApp(App[None]):
             self._live.add(event.event, replay=event.replay)
             if isinstance(event.event, Metrics) and not event.replay:
                 self._loop_streams()
+            if isinstance(event.event, ProgressEvent):
+                self._progress_from = event.lesson.id
+            elif isinstance(event.event, Metrics | History):  # drawn live, by _redraw_live
+                self._metrics_from = (event.lesson.id, event.index)
         elif isinstance(event, StepFinished):
             if not event.replay:
                 self._loop_ended()
             return await self._finished(event, view)
+        elif isinstance(event, RunStopped):
+            self._stopped(event, view)
+            return False
         return None
+
+    def _stopped(self, event: RunStopped, view: StepView) -> None:
+        """An interrupt stopped the replay: say where, and what the session holds."""
+        self._interrupt_asked = False
+        if not event.not_run:
+            view.show_status(
+                "[$warning]Interrupted before this step ran.[/] The session holds every step "
+                "it builds on: press enter to run it."
+            )
+            self.notify("Interrupted before the step ran. The session keeps its variables.")
+            return
+        first, index = event.not_run[0]
+        where = f"{first.id} step {index + 1} ({first.steps[index].title})"
+        count = len(event.not_run)
+        others = f" and the {count - 1} after it" if count > 1 else ""
+        view.show_status(
+            f"[$warning]Replay interrupted at {where}.[/] The session holds the steps before "
+            f"it, not that one{others}: press enter to replay {'them' if count > 1 else 'it'} "
+            "and run this step."
+        )
+        self.notify(
+            f"Replay interrupted: {count} step{'s' if count > 1 else ''} not replayed, "
+            "which the session does not hold. It keeps what ran before.",
+            severity="warning",
+        )
 
     async def _finished(self, event: StepFinished, view: StepView) -> bool:
         result = event.result
         self._redraw_live(final=True)
-        if self._stopping == result.key:
-            self._stopping = None
-            if result.error is not None and result.error.type == "KeyboardInterrupt":
-                self.notify("Interrupted. The session keeps its variables.")
-            elif result.status is StepStatus.PASSED:
-                self.notify("The step ended before the interrupt reached it: nothing was stopped.")
         step = event.lesson.steps[event.index]
         # An exercise replayed with its reference solution was not solved by the learner.
         by_the_learner = not (
@@ -375,6 +471,18 @@ class TutorApp(App[None]):
             and step.is_exercise
             and not self.progress.is_done(event.lesson.id, event.index)
         )
+        if by_the_learner:  # the solution's output is no run of the learner's to go back to
+            self._last_runs.pop(result.key, None)
+            self._last_runs[result.key] = event
+        stopped = result.error is not None and result.error.type == "KeyboardInterrupt"
+        if self._interrupt_asked and event.replay and stopped:
+            return False  # the replay stopped: RunStopped, next, says so
+        if self._interrupt_asked and not event.replay:
+            self._interrupt_asked = False
+            if stopped:
+                self.notify("Interrupted. The session keeps its variables.")
+            elif result.status is StepStatus.PASSED:
+                self.notify("The step ended before the interrupt reached it: nothing was stopped.")
         if result.status is StepStatus.PASSED and by_the_learner:
             self.progress.mark_done(event.lesson.id, event.index)
             self._save()
@@ -479,8 +587,8 @@ class TutorApp(App[None]):
             await self._restart(replay=False)
             return
         self._interrupted_at = self._interrupted_at or now
-        self._stopping = self.runner.running
-        await self.session.interrupt()
+        self._interrupt_asked = self._working("run")
+        await self.runner.interrupt()
         # Said once the step has ended: whether the interrupt stopped it, or came too late.
         self.notify("Asking the code to stop…", timeout=3)
 
@@ -490,7 +598,7 @@ class TutorApp(App[None]):
     async def _restart(self, *, replay: bool) -> None:
         self.workers.cancel_group(self, "run")
         self.workers.cancel_group(self, "console")
-        self.query_one(SessionPanel).clear()
+        self._forget_runs()
         self.query_one(StepView).hide_hint()
         self.query_one(StepView).show_status("Restarting the session…")
         try:
@@ -592,7 +700,7 @@ class TutorApp(App[None]):
             ) or hint_for(error.type, error.message):
                 console.write_notice(f"Hint: {hint}", "hint")
         if finished is not None and finished.state_lost:
-            self.query_one(SessionPanel).clear()
+            self._forget_runs()
             console.write_notice(
                 f"{finished.reason}: the session was restarted, and its variables are gone. "
                 "Press a on a step to run the lesson up to it."
@@ -865,6 +973,10 @@ class TutorApp(App[None]):
         place = place_after(reload, self.lessons, Place(self.lesson_index, self.step_index))
         follow_moves(self.progress, reload)
         self.runner.reload(reload.lessons, reload.changed, reload.removed)
+        # A step's last run stays only where the runner still counts the step as run
+        # (or as failed): the run of changed code, or of a moved step, is not this step's.
+        still = self.runner.held | self.runner.quarantined
+        self._last_runs = {key: run for key, run in self._last_runs.items() if key in still}
         self.lessons = reload.lessons
         self.lesson_index, self.step_index = place.lesson, place.step
         await self._show_current()

@@ -5,6 +5,12 @@ posts ``CompletionWanted`` and the app answers with ``show_completion``.  A sing
 match goes in at once; several open a ``CompletionMenu``: up and down choose, enter
 or tab takes one, escape (through the app's ``close_menu`` call) or any other key
 closes it.  Elsewhere tab indents, as it does in a code editor.
+
+The editor's own keys (arrows, home, ctrl+k, backspace…) run here, in key order.
+Textual's ``TextArea`` inserts a typed character as soon as the key reaches it, but
+leaves a bound key to bubble up to the app, which runs the binding only once the key
+arrives there, behind the rest of a burst of keys: typed fast, or over a slow link,
+``home ctrl+k X`` put the X in before the cursor moved and the line was cut.
 """
 
 from __future__ import annotations
@@ -73,7 +79,20 @@ class CodeEditor(TextArea):
             event.prevent_default()
             self.post_message(self.CompletionWanted(self, self.text, self.cursor_offset))
             return
+        if await self._run_own_binding(event.key):
+            event.stop()
+            event.prevent_default()
+            return
         await super()._on_key(event)
+
+    async def _run_own_binding(self, key: str) -> bool:
+        """Run this editor's binding for ``key`` now, as the app would once the key
+        reached it; False if it has none that ran (the key then goes on as before)."""
+        for binding in self._bindings.key_to_bindings.get(key, ()):
+            # Priority bindings ran before the key was given to the editor.
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                return True
+        return False
 
     def show_completion(self, completion: Completion) -> bool:
         """Offer the kernel's completion; False when it has no match."""

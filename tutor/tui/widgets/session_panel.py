@@ -100,6 +100,10 @@ class SessionPanel(Vertical):
 
         self._when_built(update)
 
+    def hide_progress(self) -> None:
+        """No progress bar: the step it was for is not the lesson shown."""
+        self._when_built(lambda: self.query_one("#progress", ProgressBar).set_class(True, "hidden"))
+
     def show_metrics(self, rows: list[Row]) -> None:
         """The loss table and curves for the metrics history so far."""
 

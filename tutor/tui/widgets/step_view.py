@@ -266,6 +266,11 @@ class StepView(VerticalScroll):
         if texts:
             self._log().add(Text("\n").join(texts))
 
+    def show_last_output(self, text: str) -> None:
+        """What the step printed when it last ran (its last lines), as a run shows it."""
+        lines = text.splitlines()[-MAX_OUTPUT_LINES:]
+        self.write_lines(Line(line, "stdout") for line in lines)
+
     def rewrite_output(self, lines: Iterable[Line]) -> None:
         """Output shown earlier changed (a clear, a display updated): all of it again."""
         self._log().clear()
@@ -308,15 +313,17 @@ class StepView(VerticalScroll):
         solution.set_class(False, "hidden")
         solution.scroll_visible()
 
-    async def show_result(self, result: StepResult) -> None:
-        """✓ and the time, or the error, its traceback and the hint."""
+    async def show_result(self, result: StepResult, *, replayed: bool = False) -> None:
+        """✓ and the time, or the error, its traceback and the hint; ``replayed``: the
+        run was a replay's."""
+        when = " when replayed" if replayed else ""
         if result.status is StepStatus.PASSED:
-            self.show_status(f"[$success]✓ passed[/] in {result.duration_s:.2f}s")
+            self.show_status(f"[$success]✓ passed[/] in {result.duration_s:.2f}s{when}")
             return
         error = result.error
         assert error is not None
         title = "Check failed" if error.type == "CheckFailed" else error.type
-        self.show_status(f"[$error]✗ {title}:[/] {Text(error.message).markup}")
+        self.show_status(f"[$error]✗ {title}{when}:[/] {Text(error.message).markup}")
         if error.traceback and error.type != "CheckFailed":
             self.write_output(error.traceback, "stderr")
         if result.hint:
