@@ -37,10 +37,14 @@ class WrappingLog(RichLog):
         if width > 0:
             self.write(text, width=width)
             self._wrapped_at = width
-        # else: not laid out (hidden): on_resize wraps it once the log has a width
+        else:
+            # Not laid out (hidden): what it shows lacks this text, so on_resize wraps
+            # everything once the log has a width, even the width it had before.
+            self._wrapped_at = 0
 
     def clear(self) -> WrappingLog:
         self._texts.clear()
+        self._wrapped_at = 0
         return super().clear()
 
     def on_resize(self, event: Resize) -> None:
