@@ -18,6 +18,7 @@ import threading
 from typing import Any
 
 from tutor.kernel import recorder
+from tutor.kernel.distributed import run_distributed
 from tutor.kernel.guard import SessionGuard
 from tutor.kernel.helpers import (
     history,
@@ -40,6 +41,7 @@ __all__ = [
     "plot_loss_curves",
     "plot_predictions",
     "progress",
+    "run_distributed",
     "save_state_dict",
     "track",
     "tutor_device",

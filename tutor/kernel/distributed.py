@@ -1,0 +1,454 @@
+"""``run_distributed()``: a training script on several processes with torchrun, from a step.
+
+torchrun (``python -m torch.distributed.run``) does the work: it starts one
+process per rank on this machine, with a c10d rendezvous on the loopback
+address (``--standalone`` resolves the host name, which took three times as
+long), tees each rank's output with a ``[rank N]`` prefix, and stops every
+rank when one fails.  tutor adds what a step needs around it:
+
+- rank 0's ``track()`` rows and ``progress()`` reach the step's live table and
+  bar: the helpers in rank 0 append their batches to a file named in
+  ``RELAY_ENV``, which the session reads while the ranks run and records as its
+  own (so ``history()`` in the session holds them afterwards);
+- a rank that raises fails the step with that rank's exception and traceback,
+  read from torchrun's error file (``TORCHELASTIC_ERROR_FILE``), which each
+  rank writes through ``tutor.kernel.rank``;
+- an interrupt (ctrl+c, ``--timeout``) kills every rank's process group and
+  torchrun's; and should the session itself die, torchrun and then each rank
+  get a signal from the kernel (Linux's parent-death signal), so no process is
+  left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from tutor.kernel import recorder
+from tutor.protocol import METRICS, PLOTS, PROGRESS, RELAY_ENV, Batch
+
+RANK_DIR_ENV = "TUTOR_RANK_DIR"
+"""The folder each rank writes its process id to (``pid.<rank>``)."""
+
+PARENT_ENV = "TUTOR_PARENT_PID"
+"""The process a launched one must die with: the kernel for torchrun, torchrun for a rank."""
+
+RANK_PREFIX = "[rank ${rank}] "
+"""torchrun's prefix for each line a rank prints (``TORCHELASTIC_LOG_LINE_PREFIX_TEMPLATE``)."""
+
+LOOPBACK = "127.0.0.1"
+SHUTDOWN_TIMEOUT_S = 3
+"""How long torchrun gives the other ranks to stop, once one failed, before killing them."""
+
+POLL_S = 0.05
+"""How often the session looks for new output and rows while the ranks run."""
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: int) -> None:
+    """Ask Linux to send ``sig`` to this process when its parent ends; if the parent
+    named in ``PARENT_ENV`` is already gone, exit now.  Elsewhere nothing happens."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    parent = os.environ.get(PARENT_ENV)
+    if parent and os.getppid() != int(parent):
+        os._exit(1)
+
+
+class RankFailed(Exception):
+    """A rank of a ``run_distributed()`` run failed.
+
+    The session raises a subclass named after the rank's own exception
+    (``ValueError``, ``OutOfMemoryError``, ...), with its message, so that the
+    step fails with that error and its hint; IPython shows the rank's
+    traceback (``_render_traceback_``) rather than the launcher's.
+    """
+
+    rank: int | None = None
+    world_size: int = 0
+    rank_traceback: str = ""
+
+    def _render_traceback_(self) -> list[str]:
+        who = f"rank {self.rank}" if self.rank is not None else "a rank"
+        header = f"{who} of {self.world_size} failed; torchrun stopped the other ranks."
+        return [header, *self.rank_traceback.rstrip("\n").splitlines()]
+
+
+def rank_error(
+    error_type: str, message: str, *, rank: int | None, world_size: int, traceback: str = ""
+) -> RankFailed:
+    """A ``RankFailed`` whose type is called ``error_type``."""
+    name = error_type if error_type.isidentifier() else "RankFailed"
+    cls = RankFailed if name == "RankFailed" else type(name, (RankFailed,), {})
+    cls.__module__ = "tutor.rank"
+    error = cls(message)
+    error.rank, error.world_size, error.rank_traceback = rank, world_size, traceback
+    return error
+
+
+@dataclass(frozen=True)
+class RankFailure:
+    """What torchrun's error file says about a failed rank."""
+
+    rank: int
+    error_type: str
+    message: str
+    traceback: str
+
+
+def read_error_file(path: Path) -> RankFailure | None:
+    """A rank's error as torchrun's error file holds it (``record_exception``'s format:
+    ``{"message": {"message": "Type: text", "extraInfo": {"py_callstack": ...}}}``)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        body = data["message"]
+        text, extra = (body, {}) if isinstance(body, str) else (body["message"], body["extraInfo"])
+        rank = int(path.parent.name)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    error_type, _, message = str(text).partition(": ")
+    return RankFailure(rank, error_type, message, str(extra.get("py_callstack", "")))
+
+
+def first_failure(log_dir: Path) -> RankFailure | None:
+    """The rank that failed first (its error file is the oldest): the others most
+    often failed because it did (a closed connection, a signal from torchrun)."""
+    files = sorted(log_dir.glob("*/attempt_*/*/error.json"), key=lambda p: p.stat().st_mtime_ns)
+    for path in files:
+        failure = read_error_file(path)
+        if failure is not None:
+            return failure
+    return None
+
+
+_ROOT_RANK = re.compile(r"^\s*rank\s*:\s*(\d+)", re.M)
+_ROOT_EXIT = re.compile(r"^\s*exitcode\s*:\s*(-?\d+)", re.M)
+
+
+def exit_failure(torchrun_output: str, returncode: int, world_size: int) -> RankFailed:
+    """For a rank that ended without an error file (``os._exit``, a signal): what
+    torchrun's summary says of its root cause, or torchrun's own exit code."""
+    _, _, root_cause = torchrun_output.rpartition("Root Cause")
+    rank_match = _ROOT_RANK.search(root_cause)
+    code_match = _ROOT_EXIT.search(root_cause)
+    if rank_match is None or code_match is None:
+        return rank_error(
+            "RankFailed",
+            f"torchrun exited with code {returncode}",
+            rank=None,
+            world_size=world_size,
+            traceback=torchrun_output,
+        )
+    rank, code = int(rank_match[1]), int(code_match[1])
+    if code < 0 and -code in signal.Signals._value2member_map_:
+        how = f"was killed by signal {signal.Signals(-code).name}"
+    else:
+        how = f"exited with code {code}"
+    return rank_error("RankFailed", f"rank {rank} {how}", rank=rank, world_size=world_size)
+
+
+def default_nproc() -> int:
+    """One process per GPU where the session uses CUDA, else 2 on the CPU."""
+    from tutor.kernel.helpers import tutor_device
+
+    device = tutor_device()
+    if device.type == "cuda":
+        import torch
+
+        return torch.cuda.device_count()
+    return 2
+
+
+def torchrun_command(script: str, nproc: int, log_dir: Path, args: Sequence[str]) -> list[str]:
+    """``python -m torch.distributed.run`` on this machine only, every socket on the
+    loopback address, each rank's output teed with its prefix."""
+    return [
+        sys.executable,
+        "-u",
+        "-m",
+        "tutor.kernel.torchrun",
+        "--nnodes=1",
+        f"--nproc-per-node={nproc}",
+        "--rdzv-backend=c10d",
+        f"--rdzv-endpoint={LOOPBACK}:0",
+        f"--local-addr={LOOPBACK}",
+        "--max-restarts=0",
+        f"--shutdown-timeout={SHUTDOWN_TIMEOUT_S}",
+        f"--log-dir={log_dir}",
+        "--tee=3",
+        "-m",
+        "tutor.kernel.rank",
+        script,
+        *args,
+    ]
+
+
+def relay_batch(batch: Batch) -> None:
+    """Record a batch rank 0 sent as the session's own rows, plots and progress."""
+    current = recorder.current
+    for row in batch.get(METRICS, {}).get("rows", []):
+        current.add_row(row)
+    for spec in batch.get(PLOTS, []):
+        spec = dict(spec)
+        spec.pop("seq", None)
+        current.add_plot(spec)  # type: ignore[arg-type]
+    if PROGRESS in batch:
+        progress = batch[PROGRESS]
+        current.set_progress(progress["done"], progress["total"], progress["description"])
+
+
+class _Relay:
+    """Reads the relay file as rank 0 appends to it; only whole lines count."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.partial = b""
+
+    def poll(self) -> None:
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return
+        self.offset += len(data)
+        *lines, self.partial = (self.partial + data).split(b"\n")
+        for line in lines:
+            if line.strip():
+                relay_batch(json.loads(line))
+
+
+def _pids(rank_dir: Path) -> list[int]:
+    pids = []
+    for path in rank_dir.glob("pid.*"):
+        with contextlib.suppress(OSError, ValueError):
+            pids.append(int(path.read_text()))
+    return pids
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def stop_everything(process: subprocess.Popen[bytes], rank_dir: Path) -> None:
+    """Kill every rank's process group (with what it started), then torchrun's; a rank
+    that had not written its pid yet dies with torchrun (its parent-death signal)."""
+    for pid in _pids(rank_dir):
+        _kill_group(pid)
+    _kill_group(process.pid)
+    process.wait()
+    for pid in _pids(rank_dir):
+        _kill_group(pid)
+
+
+class _Streams:
+    """torchrun's stdout and stderr, line by line: a rank's lines (prefixed by
+    torchrun) are printed as they come; torchrun's own are kept for a failure."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.partial: dict[int, bytes] = {}
+        self.targets: dict[int, IO[str]] = {}
+        for pipe, target in ((process.stdout, sys.stdout), (process.stderr, sys.stderr)):
+            assert pipe is not None
+            os.set_blocking(pipe.fileno(), False)
+            self.selector.register(pipe.fileno(), selectors.EVENT_READ)
+            self.partial[pipe.fileno()] = b""
+            self.targets[pipe.fileno()] = target
+        self.torchrun_lines: list[str] = []
+
+    def poll(self, timeout: float) -> bool:
+        """Read what is there (waiting up to ``timeout``); False once both pipes closed."""
+        if not self.selector.get_map():
+            return False
+        for key, _ in self.selector.select(timeout):
+            fd = key.fd
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            if not data:
+                self.selector.unregister(fd)
+                self._emit(fd, self.partial.pop(fd) + b"\n" if self.partial[fd] else b"")
+                continue
+            *lines, self.partial[fd] = (self.partial[fd] + data).split(b"\n")
+            self._emit(fd, b"".join(line + b"\n" for line in lines))
+        return True
+
+    def _emit(self, fd: int, data: bytes) -> None:
+        if not data:
+            return
+        shown = []
+        for line in data.decode("utf-8", "replace").splitlines(keepends=True):
+            if line.startswith("[rank "):
+                shown.append(line)
+            else:
+                self.torchrun_lines.append(line)
+        if shown:
+            self.targets[fd].write("".join(shown))
+
+    def close(self) -> None:
+        self.selector.close()
+
+
+def run_distributed(
+    script: str | os.PathLike[str], nproc: int | None = None, args: Sequence[str] = ()
+) -> None:
+    """Run ``script`` on ``nproc`` processes with torchrun, on this machine only.
+
+    Each rank's output shows in the step, prefixed ``[rank N]``; rank 0's
+    ``track()`` rows and ``progress()`` show in the live table and bar, and are
+    the session's ``history()`` afterwards.  Returns when every rank has
+    finished.  A rank that raises fails the step with that rank's exception and
+    traceback; an interrupt (ctrl+c, ``--timeout``) stops every rank.
+    ``nproc`` defaults to one process per GPU where the session uses CUDA,
+    else 2.  ``OMP_NUM_THREADS`` is 1 unless it is set.
+    """
+    path = Path(script)
+    if not path.is_file():
+        raise FileNotFoundError(f"run_distributed(): no script at {path}")
+    if nproc is None:
+        nproc = default_nproc()
+    if not isinstance(nproc, int) or nproc < 1:
+        raise ValueError(f"run_distributed(): nproc must be a whole number ≥ 1, not {nproc!r}")
+    if isinstance(args, str):
+        raise TypeError(
+            "run_distributed(): args must be a list of strings, e.g. ['--epochs', '100']"
+        )
+    recorder.current.flush()
+    work = Path(tempfile.mkdtemp(prefix="tutor-torchrun-"))
+    rank_dir, log_dir, relay_path = work / "ranks", work / "logs", work / "relay.jsonl"
+    rank_dir.mkdir()
+    env = {
+        **os.environ,
+        RELAY_ENV: str(relay_path),
+        RANK_DIR_ENV: str(rank_dir),
+        PARENT_ENV: str(os.getpid()),
+        "TORCHELASTIC_LOG_LINE_PREFIX_TEMPLATE": RANK_PREFIX,
+    }
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env.pop("TUTOR_KERNEL", None)  # a rank is not the session: its helpers relay instead
+    env.pop("MPLBACKEND", None)
+    process = subprocess.Popen(
+        torchrun_command(str(path), nproc, log_dir, [str(a) for a in args]),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    streams = _Streams(process)
+    relay = _Relay(relay_path)
+    try:
+        while streams.poll(POLL_S):
+            relay.poll()
+        process.wait()
+        relay.poll()
+    except BaseException:
+        stop_everything(process, rank_dir)
+        raise
+    finally:
+        streams.close()
+        for pid in _pids(rank_dir):
+            _kill_group(pid)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        recorder.current.flush()
+    try:
+        if process.returncode != 0:
+            failure = first_failure(log_dir)
+            if failure is None:
+                raise exit_failure("".join(streams.torchrun_lines), process.returncode, nproc)
+            raise rank_error(
+                failure.error_type,
+                failure.message,
+                rank=failure.rank,
+                world_size=nproc,
+                traceback=failure.traceback,
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def rank_main(argv: list[str]) -> Any:
+    """In each rank: die with torchrun, note this rank's pid, run the script as
+    ``__main__``, write torchrun's error file for an exception, and send what is
+    left of rank 0's rows."""
+    die_with_parent(signal.SIGKILL)
+    rank = os.environ.get("RANK", "0")
+    rank_dir = os.environ.get(RANK_DIR_ENV)
+    if rank_dir:
+        Path(rank_dir, f"pid.{rank}").write_text(str(os.getpid()))
+    if not argv:
+        raise SystemExit("usage: python -m tutor.kernel.rank SCRIPT [ARGS...]")
+    script = os.path.abspath(argv[0])
+    sys.argv = [script, *argv[1:]]
+    sys.path[0] = os.path.dirname(script)
+    import runpy
+    import traceback
+
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            _write_error_file(f"SystemExit: {exc.code}", "")
+        raise
+    except BaseException as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        # The script's own frames: runpy's and this module's say nothing to the learner.
+        start = next((i for i, f in enumerate(frames) if f.filename == script), 0)
+        tb = exc.__traceback__
+        for _ in range(start):
+            tb = tb.tb_next if tb is not None else None
+        text = "".join(traceback.format_exception(type(exc), exc, tb))
+        _write_error_file(f"{type(exc).__name__}: {exc}", text)
+        sys.stderr.write(text)
+        raise SystemExit(1) from None
+    finally:
+        recorder.current.flush()
+
+
+def _write_error_file(message: str, callstack: str) -> None:
+    """torchrun's error file, as ``torch.distributed.elastic``'s ``@record`` writes it."""
+    path = os.environ.get("TORCHELASTIC_ERROR_FILE")
+    if not path:
+        return
+    import time
+
+    data = {
+        "message": {
+            "message": message,
+            "extraInfo": {"py_callstack": callstack, "timestamp": str(int(time.time()))},
+        }
+    }
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+
+
+def launch_main(argv: list[str]) -> None:
+    """torchrun itself, made to die with the session: the kernel's death sends it
+    SIGTERM, on which it stops its ranks."""
+    die_with_parent(signal.SIGTERM)
+    os.environ[PARENT_ENV] = str(os.getpid())
+    import runpy
+
+    sys.argv = ["torchrun", *argv]
+    runpy.run_module("torch.distributed.run", run_name="__main__", alter_sys=True)
