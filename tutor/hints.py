@@ -21,6 +21,13 @@ class Mistake:
     hint: str
 
 
+_OUT_OF_MEMORY = (
+    "The GPU has no memory left for this: on a shared machine other processes may hold "
+    "most of it (`nvidia-smi` lists them). Free what this session holds with `del` on "
+    "tensors and models you no longer need, then `torch.cuda.empty_cache()`; train with "
+    "smaller batches; or start tutor with `--device cpu`."
+)
+
 MISTAKES: tuple[Mistake, ...] = (
     Mistake(
         "RuntimeError",
@@ -105,6 +112,15 @@ MISTAKES: tuple[Mistake, ...] = (
         "PyTorch is not linked with support for mps devices",
         "This PyTorch build has no MPS support. Pick the device with "
         "`torch.accelerator.is_available()` and fall back to `torch.device('cpu')`.",
+    ),
+    *(
+        Mistake(error_type, prefix, _OUT_OF_MEMORY)
+        for error_type, prefix in (
+            ("OutOfMemoryError", "CUDA out of memory"),
+            ("RuntimeError", "CUDA out of memory"),
+            ("RuntimeError", "CUDA error: out of memory"),
+            ("AcceleratorError", "CUDA error: out of memory"),
+        )
     ),
     Mistake(
         "ValueError",

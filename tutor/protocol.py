@@ -32,6 +32,9 @@ PLOTS: Final = "plots"
 PROGRESS: Final = "progress"
 """The keys of a ``Batch`` and of a ``RunSummary``."""
 
+MEMORY: Final = "memory"
+"""The key of a ``RunSummary``'s accelerator memory figures."""
+
 RESULT: Final = "result"
 """The key of a ``RunSummary``'s result: the value of the cell's last expression."""
 
@@ -111,6 +114,15 @@ class ResultPayload(TypedDict):
     text: str
 
 
+class MemoryPayload(TypedDict):
+    """The session's CUDA memory after a run: bytes in use and the most ever in use
+    (``torch.cuda.memory_allocated`` and ``max_memory_allocated``)."""
+
+    device: str
+    allocated: int
+    peak: int
+
+
 class RunSummary(TypedDict):
     """The authoritative record of the last run, fetched after it ended."""
 
@@ -119,6 +131,8 @@ class RunSummary(TypedDict):
     plots: list[PlotSpec]
     progress: ProgressPayload | None
     result: ResultPayload | None
+    memory: MemoryPayload | None
+    """None where the session has not used CUDA."""
 
 
 class DeviceReport(TypedDict):

@@ -164,12 +164,15 @@ class Recorder:
         self.run_result = ResultPayload(count=count, text=text)
 
     def summary(self) -> RunSummary:
+        from tutor.kernel.inspect import cuda_memory
+
         return RunSummary(
             run=self.run_id,
             metrics=self.run_rows,
             plots=self.run_plots,
             progress=self.run_progress,
             result=self.run_result,
+            memory=cuda_memory(),
         )
 
 

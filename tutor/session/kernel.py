@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 from tutor.output import strip_ansi
 from tutor.protocol import (
     MATPLOTLIB_BACKEND,
+    MEMORY,
     METRICS,
     MIME_TYPE,
     PLOTS,
@@ -55,6 +56,7 @@ from tutor.session.events import (
     Event,
     Finished,
     History,
+    Memory,
     Metrics,
     Output,
     Plot,
@@ -688,6 +690,8 @@ def summary_events(
             events.append(Plot(spec))
     if summary[PROGRESS]:
         events.append(Progress(**summary[PROGRESS]))
+    if summary.get(MEMORY):
+        events.append(Memory(**summary[MEMORY]))  # type: ignore[typeddict-item]
     return events
 
 

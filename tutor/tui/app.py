@@ -43,6 +43,7 @@ from tutor.session import (
     Finished,
     KernelSession,
     KernelState,
+    Memory,
     Session,
     SessionBusy,
     SessionError,
@@ -332,6 +333,8 @@ class TutorApp(App[None]):
             else:
                 view.show_status("Running…")
         elif isinstance(event, StepEvent):
+            if isinstance(event.event, Memory):
+                self.query_one(TopBar).show_memory(event.event)
             self._live.add(event.event, replay=event.replay)
         elif isinstance(event, StepFinished):
             return await self._finished(event, view)
@@ -559,6 +562,8 @@ class TutorApp(App[None]):
             elif isinstance(event, Finished):
                 finished = event
             else:
+                if isinstance(event, Memory):
+                    self.query_one(TopBar).show_memory(event)
                 self._live.add(event)
         self._redraw_live(final=True)
         if error is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from tutor.protocol import Inspection
-from tutor.render import format_stat
+from tutor.render import format_bytes, format_stat
 
 COLUMNS = (
     "name",
@@ -20,16 +20,6 @@ COLUMNS = (
     "nan/inf",
     "size",
 )
-
-
-def _size(count: int | None) -> str:
-    if count is None:
-        return ""
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024  # type: ignore[assignment]
-    return ""
 
 
 def summary_row(entry: Inspection) -> tuple[str, ...]:
@@ -47,7 +37,7 @@ def summary_row(entry: Inspection) -> tuple[str, ...]:
             "",
             "",
             "",
-            _size(entry.get("bytes")),
+            format_bytes(entry.get("bytes")),
         )
     if kind == "optimizer":
         return (
@@ -78,7 +68,7 @@ def summary_row(entry: Inspection) -> tuple[str, ...]:
         format_stat(entry["max"]),
         format_stat(entry["mean"]),
         bad,
-        _size(entry["bytes"]),
+        format_bytes(entry["bytes"]),
     )
 
 
@@ -98,3 +88,18 @@ class TensorInspector(DataTable):
         self.clear()
         for entry in entries:
             self.add_row(*summary_row(entry), key=entry["name"])
+        for device, total in device_totals(entries).items():
+            row = ("", "", "", "", device, "", "", "", "", "", format_bytes(total))
+            self.add_row(f"total on {device}", *row[1:], key=f"total on {device}")
+
+
+def device_totals(entries: list[Inspection]) -> dict[str, int]:
+    """Bytes per device of the tensors and modules listed.  A module counts all its
+    parameters, so the parameter rows under it are not counted again."""
+    totals: dict[str, int] = {}
+    for entry in entries:
+        if entry["kind"] == "tensor" or (entry["kind"] == "module" and entry["device"]):
+            device = entry["device"]
+            assert device is not None
+            totals[device] = totals.get(device, 0) + entry["bytes"]
+    return totals
