@@ -250,13 +250,20 @@ def _kill_group(pid: int) -> None:
 
 def stop_everything(process: subprocess.Popen[bytes], rank_dir: Path) -> None:
     """Kill every rank's process group (with what it started), then torchrun's; a rank
-    that had not written its pid yet dies with torchrun (its parent-death signal)."""
-    for pid in _pids(rank_dir):
-        _kill_group(pid)
-    _kill_group(process.pid)
-    process.wait()
-    for pid in _pids(rank_dir):
-        _kill_group(pid)
+    that had not written its pid yet dies with torchrun (its parent-death signal).
+
+    A second interrupt (the session sends one again when the first seems lost) waits
+    until this is done, rather than cut it short."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        for pid in _pids(rank_dir):
+            _kill_group(pid)
+        _kill_group(process.pid)
+        process.wait()
+        for pid in _pids(rank_dir):
+            _kill_group(pid)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 class _Streams:
