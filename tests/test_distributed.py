@@ -124,17 +124,69 @@ def error_file(log_dir: Path, rank: int, message: str, callstack: str = "") -> P
     return path
 
 
-def test_the_first_rank_to_fail_is_the_one_reported(tmp_path: Path) -> None:
+def aged(path: Path, seconds: int) -> None:
     import os
 
-    first = error_file(tmp_path, 1, "ValueError: boom", "Traceback …\nValueError: boom\n")
-    later = error_file(tmp_path, 0, "RuntimeError: Connection closed by peer")
-    os.utime(first, ns=(1_000_000_000, 1_000_000_000))
-    os.utime(later, ns=(2_000_000_000, 2_000_000_000))
-    failure = distributed.first_failure(tmp_path)
-    assert failure == distributed.RankFailure(
-        1, "ValueError", "boom", "Traceback …\nValueError: boom\n"
-    )
+    os.utime(path, ns=(seconds * 10**9, seconds * 10**9))
+
+
+def test_the_first_rank_to_fail_is_the_one_reported(tmp_path: Path) -> None:
+    aged(error_file(tmp_path, 1, "ValueError: boom", "Traceback …\nValueError: boom\n"), 1)
+    aged(error_file(tmp_path, 0, "KeyError: 'later'"), 2)
+    error = distributed.failed_rank(tmp_path, "", 1, 2)
+    assert (type(error).__name__, str(error), error.rank) == ("ValueError", "boom", 1)
+    assert error.rank_traceback == "Traceback …\nValueError: boom\n"
+
+
+def test_a_rank_that_only_saw_another_go_is_not_the_cause(tmp_path: Path) -> None:
+    aged(error_file(tmp_path, 0, "RuntimeError: [pair.cc:553] Connection closed by peer"), 1)
+    aged(error_file(tmp_path, 1, "ValueError: boom"), 2)
+    error = distributed.failed_rank(tmp_path, "", 1, 2)
+    assert (type(error).__name__, error.rank) == ("ValueError", 1)
+
+
+def summary(code: int, *, other_has_file: bool = False) -> str:
+    other_file = "/tmp/logs/attempt_0/0/error.json" if other_has_file else "<N/A>"
+    return f"""\
+torch.distributed.elastic.multiprocessing.errors.ChildFailedError:
+============================================================
+train.py FAILED
+------------------------------------------------------------
+Failures:
+[1]:
+  time      : 2026-12-02_01:00:48
+  rank      : 0 (local_rank: 0)
+  exitcode  : {-15 if not other_has_file else 1} (pid: 9428)
+  error_file: {other_file}
+  traceback : Signal 15 (SIGTERM) received by PID 9428
+------------------------------------------------------------
+Root Cause (first observed failure):
+[0]:
+  time      : 2026-12-02_01:00:48
+  rank      : 1 (local_rank: 1)
+  exitcode  : {code} (pid: 9429)
+  error_file: <N/A>
+  traceback : To enable traceback see: https://pytorch.org/docs/stable/elastic/errors.html
+============================================================
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [(3, "rank 1 exited with code 3"), (-11, "rank 1 was killed by signal SIGSEGV")],
+)
+def test_a_rank_that_died_without_an_exception_is_named_from_torchruns_summary(
+    tmp_path: Path, code: int, says: str
+) -> None:
+    error = distributed.failed_rank(tmp_path, summary(code), 1, 2)
+    assert (str(error), error.rank) == (says, 1)
+
+
+def test_a_rank_that_died_silently_comes_before_the_peer_that_lost_it(tmp_path: Path) -> None:
+    error_file(tmp_path, 0, "RuntimeError: Connection closed by peer [127.0.0.1]:29061")
+    output = summary(3, other_has_file=True)
+    error = distributed.failed_rank(tmp_path, output, 1, 2)
+    assert (str(error), error.rank) == ("rank 1 exited with code 3", 1)
 
 
 def test_a_rank_error_is_raised_as_its_own_type_with_its_traceback() -> None:
@@ -147,6 +199,7 @@ def test_a_rank_error_is_raised_as_its_own_type_with_its_traceback() -> None:
     )
     assert type(error).__name__ == "OutOfMemoryError"
     assert isinstance(error, distributed.RankFailed)
+    assert distributed.RankFailed.__module__ == "tutor.kernel.distributed"
     assert str(error) == "CUDA out of memory. Tried to allocate 2.00 GiB"
     assert error._render_traceback_() == [
         "rank 1 of 2 failed; torchrun stopped the other ranks.",
@@ -156,32 +209,8 @@ def test_a_rank_error_is_raised_as_its_own_type_with_its_traceback() -> None:
     assert "torch.cuda.empty_cache()" in (hint_for(type(error).__name__, str(error)) or "")
 
 
-TORCHRUN_SUMMARY = """\
-Failures:
-[1]:
-  rank      : 0 (local_rank: 0)
-  exitcode  : -15 (pid: 9428)  (SIGTERM)
-------------------------------------------------------------
-Root Cause (first observed failure):
-[0]:
-  rank      : 1 (local_rank: 1)
-  exitcode  : {code} (pid: 9429)
-"""
-
-
-@pytest.mark.parametrize(
-    ("code", "says"),
-    [("3", "rank 1 exited with code 3"), ("-11", "rank 1 was killed by signal SIGSEGV")],
-)
-def test_a_rank_without_an_error_file_is_named_from_torchruns_root_cause(
-    code: str, says: str
-) -> None:
-    error = distributed.exit_failure(TORCHRUN_SUMMARY.format(code=code), 1, 2)
-    assert str(error) == says and error.rank == 1
-
-
-def test_a_torchrun_failure_without_a_summary_says_its_exit_code() -> None:
-    error = distributed.exit_failure("usage: torchrun …\n", 2, 2)
+def test_a_torchrun_failure_without_a_summary_says_its_exit_code(tmp_path: Path) -> None:
+    error = distributed.failed_rank(tmp_path, "usage: torchrun …\n", 2, 2)
     assert str(error) == "torchrun exited with code 2"
     assert "usage: torchrun" in "\n".join(error._render_traceback_())
 
@@ -267,25 +296,26 @@ async def test_cuda_out_of_memory_gets_the_hint_to_free_memory(tmp_path: Path) -
     assert "`torch.cuda.empty_cache()`" in result.hint and "--device cpu" in result.hint
 
 
-def test_the_tensors_tab_totals_bytes_per_device() -> None:
-    def tensor(name: str, device: str, size: int, kind: str = "tensor") -> TensorSummary:
-        return TensorSummary(
-            name=name,
-            kind=kind,
-            type="Tensor",
-            shape=[1],
-            dtype="float32",  # type: ignore[typeddict-item]
-            device=device,
-            requires_grad=False,
-            has_grad=False,
-            bytes=size,
-            min=None,
-            max=None,
-            mean=None,
-            nan=None,
-            inf=None,
-        )
+def tensor(name: str, device: str, size: int, kind: str = "tensor") -> TensorSummary:
+    return TensorSummary(
+        name=name,
+        kind=kind,  # type: ignore[typeddict-item]
+        type="Tensor",
+        shape=[1],
+        dtype="float32",
+        device=device,
+        requires_grad=False,
+        has_grad=False,
+        bytes=size,
+        min=None,
+        max=None,
+        mean=None,
+        nan=None,
+        inf=None,
+    )
 
+
+def test_the_tensors_tab_totals_bytes_per_device() -> None:
     entries = [
         tensor("X", "cpu", 200),
         tensor("X_gpu", "cuda:0", 1000),
@@ -302,3 +332,34 @@ def test_the_tensors_tab_totals_bytes_per_device() -> None:
         tensor("model.bias", "cuda:0", 4, kind="parameter"),
     ]
     assert device_totals(entries) == {"cpu": 200, "cuda:0": 1008}
+
+
+async def test_the_app_shows_the_memory_after_a_step_and_the_tensors_total(
+    tmp_path: Path,
+) -> None:
+    from tests.test_app import ready, until
+    from tutor.progress import ProgressStore
+    from tutor.tui.app import TutorApp
+    from tutor.tui.widgets.tensor_inspector import TensorInspector
+
+    code = "x = torch.ones(384, device='cuda')"
+    (tmp_path / "01_gpu.md").write_text(
+        lesson_text("GPU", lesson_step("On the GPU", code), lesson_id="gpu")
+    )
+    lessons = load_lessons(tmp_path)
+    session = ScriptedSession(
+        {code: Reply([Memory("cuda:0", 1536, 4096)])},
+        tensors=[tensor("x", "cuda:0", 1536), tensor("y", "cpu", 8)],
+    )
+    app = TutorApp(lessons, session=session, store=ProgressStore(tmp_path / "p.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        top = app.query_one(TopBar)
+        assert top.memory == ""
+        await pilot.press("enter")
+        await ready(pilot, app)
+        assert top.memory == "1.5 KB in use, peak 4.0 KB"
+        inspector = app.query_one(TensorInspector)
+        await until(pilot, lambda: inspector.row_count == 4, seconds=5)
+        assert inspector.get_row("total on cuda:0")[-1] == "1.5 KB"
+        assert inspector.get_row("total on cpu")[-1] == "8 B"

@@ -129,6 +129,20 @@ MISTAKES: tuple[Mistake, ...] = (
         "created with `requires_grad=True` (not one computed from another).",
     ),
     Mistake(
+        "RankFailed",
+        "rank ",
+        "A rank of `run_distributed()` ended without a Python exception: it called "
+        "`os._exit()` or `sys.exit()`, crashed, or was killed (`SIGKILL` most often means "
+        "the machine ran out of memory). Its last lines, prefixed `[rank N]`, are in the "
+        "output; fewer ranks (`nproc=`) need less memory.",
+    ),
+    Mistake(
+        "RankFailed",
+        "torchrun exited with code",
+        "torchrun itself failed before the ranks ran; what it printed is above. Check the "
+        "script's path and the `args` you passed.",
+    ),
+    Mistake(
         "StdinNotImplementedError",
         "raw_input was called",
         "Lesson code cannot read from the keyboard with `input()`. Set the value in the "

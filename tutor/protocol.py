@@ -22,6 +22,9 @@ MIME_TYPE: Final = "application/vnd.tutor.event+json"
 MATPLOTLIB_BACKEND: Final = "module://tutor.kernel.mpl_backend"
 """The kernel's ``MPLBACKEND``: figures become plots on ``MIME_TYPE`` (see that module)."""
 
+SESSION_DIR_ENV: Final = "TUTOR_SESSION_DIR"
+"""In the kernel: the session's private folder, removed when the session stops."""
+
 RELAY_ENV: Final = "TUTOR_RELAY"
 """In a rank that ``run_distributed()`` started: the file rank 0's helpers append their
 batches to, one JSON ``Batch`` a line, for the session to record as its own."""

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tutor.kernel import recorder
-from tutor.protocol import METRICS, PLOTS, PROGRESS, RELAY_ENV, Batch
+from tutor.protocol import METRICS, PLOTS, PROGRESS, RELAY_ENV, SESSION_DIR_ENV, Batch
 
 RANK_DIR_ENV = "TUTOR_RANK_DIR"
 """The folder each rank writes its process id to (``pid.<rank>``)."""
@@ -94,9 +94,11 @@ def rank_error(
     error_type: str, message: str, *, rank: int | None, world_size: int, traceback: str = ""
 ) -> RankFailed:
     """A ``RankFailed`` whose type is called ``error_type``."""
-    name = error_type if error_type.isidentifier() else "RankFailed"
-    cls = RankFailed if name == "RankFailed" else type(name, (RankFailed,), {})
-    cls.__module__ = "tutor.rank"
+    cls = (
+        type(error_type, (RankFailed,), {"__module__": "tutor.rank"})
+        if error_type.isidentifier() and error_type != "RankFailed"
+        else RankFailed
+    )
     error = cls(message)
     error.rank, error.world_size, error.rank_traceback = rank, world_size, traceback
     return error
@@ -126,41 +128,85 @@ def read_error_file(path: Path) -> RankFailure | None:
     return RankFailure(rank, error_type, message, str(extra.get("py_callstack", "")))
 
 
-def first_failure(log_dir: Path) -> RankFailure | None:
-    """The rank that failed first (its error file is the oldest): the others most
-    often failed because it did (a closed connection, a signal from torchrun)."""
+def error_files(log_dir: Path) -> list[RankFailure]:
+    """Every rank's error file, the oldest first."""
     files = sorted(log_dir.glob("*/attempt_*/*/error.json"), key=lambda p: p.stat().st_mtime_ns)
-    for path in files:
-        failure = read_error_file(path)
-        if failure is not None:
-            return failure
-    return None
+    return [failure for path in files if (failure := read_error_file(path)) is not None]
 
 
-_ROOT_RANK = re.compile(r"^\s*rank\s*:\s*(\d+)", re.M)
-_ROOT_EXIT = re.compile(r"^\s*exitcode\s*:\s*(-?\d+)", re.M)
+KNOCK_ON = (
+    "Connection closed by peer",
+    "Connection reset by peer",
+    "Broken pipe",
+    "NCCL communicator was aborted",
+)
+"""What a rank raises when another rank died under it: that other rank is the cause."""
+
+SHUT_DOWN_BY_TORCHRUN = (-signal.SIGTERM, -signal.SIGKILL)
+"""How the ranks torchrun stopped (once one had failed) ended."""
 
 
-def exit_failure(torchrun_output: str, returncode: int, world_size: int) -> RankFailed:
-    """For a rank that ended without an error file (``os._exit``, a signal): what
-    torchrun's summary says of its root cause, or torchrun's own exit code."""
-    _, _, root_cause = torchrun_output.rpartition("Root Cause")
-    rank_match = _ROOT_RANK.search(root_cause)
-    code_match = _ROOT_EXIT.search(root_cause)
-    if rank_match is None or code_match is None:
+@dataclass(frozen=True)
+class RankExit:
+    """A failed rank as torchrun's closing summary lists it."""
+
+    rank: int
+    exitcode: int
+    error_file: bool
+
+
+_SUMMARY_ENTRY = re.compile(
+    r"^\s*rank\s*:\s*(\d+).*?^\s*exitcode\s*:\s*(-?\d+).*?^\s*error_file\s*:\s*(\S+)",
+    re.M | re.S,
+)
+
+
+def summary_exits(torchrun_output: str) -> list[RankExit]:
+    """The failed ranks in torchrun's summary (``ChildFailedError``), in its order."""
+    _, _, summary = torchrun_output.rpartition("Failures:")
+    return [
+        RankExit(int(rank), int(code), error_file != "<N/A>")
+        for rank, code, error_file in _SUMMARY_ENTRY.findall(summary)
+    ]
+
+
+def failed_rank(
+    log_dir: Path, torchrun_output: str, returncode: int, world_size: int
+) -> RankFailed:
+    """The error of the rank that failed first, the others having most often failed
+    because it did: a rank's own exception (the oldest error file), else a rank that
+    ended without one (``os._exit``, a crash), else an error that only says another
+    rank went away, else torchrun's own exit code."""
+    failures = error_files(log_dir)
+    own = [f for f in failures if not any(text in f.message for text in KNOCK_ON)]
+    silent = [
+        e
+        for e in summary_exits(torchrun_output)
+        if not e.error_file and e.exitcode not in SHUT_DOWN_BY_TORCHRUN
+    ]
+    if own or (failures and not silent):
+        first = (own or failures)[0]
         return rank_error(
-            "RankFailed",
-            f"torchrun exited with code {returncode}",
-            rank=None,
+            first.error_type,
+            first.message,
+            rank=first.rank,
             world_size=world_size,
-            traceback=torchrun_output,
+            traceback=first.traceback,
         )
-    rank, code = int(rank_match[1]), int(code_match[1])
-    if code < 0 and -code in signal.Signals._value2member_map_:
-        how = f"was killed by signal {signal.Signals(-code).name}"
-    else:
-        how = f"exited with code {code}"
-    return rank_error("RankFailed", f"rank {rank} {how}", rank=rank, world_size=world_size)
+    if silent:
+        rank, code = silent[0].rank, silent[0].exitcode
+        if code < 0 and -code in signal.Signals._value2member_map_:
+            how = f"was killed by signal {signal.Signals(-code).name}"
+        else:
+            how = f"exited with code {code}"
+        return rank_error("RankFailed", f"rank {rank} {how}", rank=rank, world_size=world_size)
+    return rank_error(
+        "RankFailed",
+        f"torchrun exited with code {returncode}",
+        rank=None,
+        world_size=world_size,
+        traceback=torchrun_output,
+    )
 
 
 def default_nproc() -> int:
@@ -292,9 +338,10 @@ class _Streams:
                 data = os.read(fd, 65536)
             except BlockingIOError:
                 continue
-            if not data:
+            if not data:  # closed: a last line without its newline still counts
                 self.selector.unregister(fd)
-                self._emit(fd, self.partial.pop(fd) + b"\n" if self.partial[fd] else b"")
+                rest = self.partial.pop(fd)
+                self._emit(fd, rest + b"\n" if rest else b"")
                 continue
             *lines, self.partial[fd] = (self.partial[fd] + data).split(b"\n")
             self._emit(fd, b"".join(line + b"\n" for line in lines))
@@ -341,7 +388,14 @@ def run_distributed(
             "run_distributed(): args must be a list of strings, e.g. ['--epochs', '100']"
         )
     recorder.current.flush()
-    work = Path(tempfile.mkdtemp(prefix="tutor-torchrun-"))
+    # In the session's own folder, if it has one: removed with it, should the kernel die.
+    session_dir = os.environ.get(SESSION_DIR_ENV)
+    work = Path(
+        tempfile.mkdtemp(
+            prefix="torchrun-",
+            dir=session_dir if session_dir and os.path.isdir(session_dir) else None,
+        )
+    )
     rank_dir, log_dir, relay_path = work / "ranks", work / "logs", work / "relay.jsonl"
     rank_dir.mkdir()
     env = {
@@ -354,14 +408,25 @@ def run_distributed(
     env.setdefault("OMP_NUM_THREADS", "1")
     env.pop("TUTOR_KERNEL", None)  # a rank is not the session: its helpers relay instead
     env.pop("MPLBACKEND", None)
-    process = subprocess.Popen(
-        torchrun_command(str(path), nproc, log_dir, [str(a) for a in args]),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        start_new_session=True,
-    )
+    try:
+        process = subprocess.Popen(
+            torchrun_command(str(path), nproc, log_dir, [str(a) for a in args]),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+        torchrun_output = _follow(process, rank_dir, relay_path)
+        if process.returncode != 0:
+            raise failed_rank(log_dir, torchrun_output, process.returncode, nproc)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _follow(process: subprocess.Popen[bytes], rank_dir: Path, relay_path: Path) -> str:
+    """Show the ranks' output and record rank 0's rows until torchrun ends; stop
+    everything on an interrupt.  Returns what torchrun itself printed."""
     streams = _Streams(process)
     relay = _Relay(relay_path)
     try:
@@ -379,20 +444,7 @@ def run_distributed(
         sys.stdout.flush()
         sys.stderr.flush()
         recorder.current.flush()
-    try:
-        if process.returncode != 0:
-            failure = first_failure(log_dir)
-            if failure is None:
-                raise exit_failure("".join(streams.torchrun_lines), process.returncode, nproc)
-            raise rank_error(
-                failure.error_type,
-                failure.message,
-                rank=failure.rank,
-                world_size=nproc,
-                traceback=failure.traceback,
-            )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return "".join(streams.torchrun_lines)
 
 
 def rank_main(argv: list[str]) -> Any:

@@ -35,6 +35,7 @@ from tutor.protocol import (
     PROGRESS,
     RESULT,
     SEQ,
+    SESSION_DIR_ENV,
     VALUE,
     Batch,
     DeviceReport,
@@ -247,6 +248,8 @@ class KernelSession:
             **os.environ,
             "TUTOR_KERNEL": "1",
             "TUTOR_DEVICE": self.device,
+            # Where the kernel keeps files that must go with it (run_distributed's logs).
+            SESSION_DIR_ENV: str(self._dir),
             # A private IPython profile: the user's startup files and history stay out.
             "IPYTHONDIR": str(self._dir / "ipython"),
             # Figures become tutor's plots; ipykernel's inline backend applies only when unset.
