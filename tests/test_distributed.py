@@ -363,3 +363,6 @@ async def test_the_app_shows_the_memory_after_a_step_and_the_tensors_total(
         await until(pilot, lambda: inspector.row_count == 4, seconds=5)
         assert inspector.get_row("total on cuda:0")[-1] == "1.5 KB"
         assert inspector.get_row("total on cpu")[-1] == "8 B"
+        await pilot.press("R")  # a fresh session holds nothing on the GPU
+        await ready(pilot, app)
+        assert session.starts == 2 and top.memory == ""

@@ -195,6 +195,8 @@ class TutorApp(App[None]):
     def _session_state_changed(self, message: SessionStateChanged) -> None:
         for top in self.query(TopBar):  # none while the app is shutting down
             top.state = message.state.value
+            if message.state in (KernelState.STARTING, KernelState.DEAD):
+                top.memory = ""  # a new session holds nothing on the GPU yet
         self.refresh_bindings()
 
     @on(SessionReady)

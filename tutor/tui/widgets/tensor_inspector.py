@@ -89,8 +89,9 @@ class TensorInspector(DataTable):
         for entry in entries:
             self.add_row(*summary_row(entry), key=entry["name"])
         for device, total in device_totals(entries).items():
-            row = ("", "", "", "", device, "", "", "", "", "", format_bytes(total))
-            self.add_row(f"total on {device}", *row[1:], key=f"total on {device}")
+            name = f"total on {device}"  # no Python name has a space: no clash with a row
+            blank = ("",) * 5
+            self.add_row(name, "", "", "", device, *blank, format_bytes(total), key=name)
 
 
 def device_totals(entries: list[Inspection]) -> dict[str, int]:
@@ -98,8 +99,8 @@ def device_totals(entries: list[Inspection]) -> dict[str, int]:
     parameters, so the parameter rows under it are not counted again."""
     totals: dict[str, int] = {}
     for entry in entries:
-        if entry["kind"] == "tensor" or (entry["kind"] == "module" and entry["device"]):
-            device = entry["device"]
-            assert device is not None
-            totals[device] = totals.get(device, 0) + entry["bytes"]
+        if entry["kind"] in ("tensor", "module"):
+            device = entry["device"]  # type: ignore[typeddict-item]
+            if device:  # a module without parameters has none
+                totals[device] = totals.get(device, 0) + entry["bytes"]  # type: ignore[typeddict-item]
     return totals
