@@ -49,7 +49,8 @@ from tutor.kernel import progress, track
 dist.init_process_group("gloo")
 rank = dist.get_rank()
 print(f"hello from rank {rank} of {dist.get_world_size()}, "
-      f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} MASTER_ADDR={os.environ['MASTER_ADDR']}")
+      f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} MASTER_ADDR={os.environ['MASTER_ADDR']} "
+      f"GLOO_SOCKET_IFNAME={os.environ.get('GLOO_SOCKET_IFNAME')}")
 for epoch in progress(range(5)):
     total = torch.tensor([float(rank + 1)])
     dist.all_reduce(total)
@@ -154,8 +155,8 @@ async def test_rank_0s_rows_and_progress_are_relayed_and_each_rank_speaks_with_i
     stdout = "".join(e.text for e in events if isinstance(e, Output) and e.stream == "stdout")
     for rank in (0, 1):
         assert (
-            f"[rank {rank}] hello from rank {rank} of 2, OMP_NUM_THREADS=1 MASTER_ADDR=127.0.0.1"
-            in stdout
+            f"[rank {rank}] hello from rank {rank} of 2, OMP_NUM_THREADS=1 MASTER_ADDR=127.0.0.1 "
+            "GLOO_SOCKET_IFNAME=lo" in stdout
         ), stdout
     everything = "".join(e.text for e in events if isinstance(e, Output))
     assert "Setting OMP_NUM_THREADS" not in everything, "torchrun's banner shows when it is unset"

@@ -4,7 +4,10 @@ torchrun (``python -m torch.distributed.run``) does the work: it starts one
 process per rank on this machine, with a c10d rendezvous on the loopback
 address (``--standalone`` resolves the host name, which took three times as
 long), tees each rank's output with a ``[rank N]`` prefix, and stops every
-rank when one fails.  tutor adds what a step needs around it:
+rank when one fails.  Every connection goes over 127.0.0.1 (gloo and NCCL are
+pointed at the loopback interface); torch's ``TCPStore`` servers still listen on
+every interface, which torch offers no way to change.  tutor adds what a step
+needs around it:
 
 - rank 0's ``track()`` rows and ``progress()`` reach the step's live table and
   bar: the helpers in rank 0 append their batches to a file named in
@@ -209,6 +212,16 @@ def failed_rank(
     )
 
 
+def loopback_interface() -> str | None:
+    """The name of this machine's loopback interface (``lo`` on Linux, ``lo0`` on macOS)."""
+    import socket
+
+    with contextlib.suppress(OSError, AttributeError):
+        names = [name for _, name in socket.if_nameindex()]
+        return next((name for name in names if name in ("lo", "lo0")), None)
+    return None
+
+
 def default_nproc() -> int:
     """One process per GPU where the session uses CUDA, else 2 on the CPU."""
     from tutor.kernel.helpers import tutor_device
@@ -406,6 +419,10 @@ def run_distributed(
         "TORCHELASTIC_LOG_LINE_PREFIX_TEMPLATE": RANK_PREFIX,
     }
     env.setdefault("OMP_NUM_THREADS", "1")
+    loopback = loopback_interface()
+    if loopback:  # gloo and NCCL would otherwise use the address the host name resolves to
+        env.setdefault("GLOO_SOCKET_IFNAME", loopback)
+        env.setdefault("NCCL_SOCKET_IFNAME", loopback)
     env.pop("TUTOR_KERNEL", None)  # a rank is not the session: its helpers relay instead
     env.pop("MPLBACKEND", None)
     try:
