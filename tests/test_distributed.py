@@ -16,7 +16,7 @@ from tests.builders import lesson_step, lesson_text
 from tests.scripted import Reply, ScriptedSession
 from tutor.hints import hint_for
 from tutor.kernel import distributed, recorder
-from tutor.kernel.helpers import history, progress, track
+from tutor.kernel.helpers import history, progress, run_distributed, track
 from tutor.kernel.inspect import cuda_memory
 from tutor.lessons import load_lessons
 from tutor.protocol import RELAY_ENV, ModuleSummary, TensorSummary
@@ -52,13 +52,13 @@ def test_torchrun_runs_on_the_loopback_address_only(tmp_path: Path) -> None:
 
 def test_bad_arguments_say_what_to_pass(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no script at"):
-        distributed.run_distributed(tmp_path / "missing.py", 2)
+        run_distributed(tmp_path / "missing.py", 2)
     script = tmp_path / "train.py"
     script.write_text("")
     with pytest.raises(ValueError, match="nproc must be a whole number"):
-        distributed.run_distributed(script, 0)
+        run_distributed(script, 0)
     with pytest.raises(TypeError, match="args must be a list of strings"):
-        distributed.run_distributed(script, 2, args="--epochs 3")  # type: ignore[arg-type]
+        run_distributed(script, 2, args="--epochs 3")  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- the relay

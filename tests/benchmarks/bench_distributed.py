@@ -22,7 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tutor.kernel.distributed import LOOPBACK, run_distributed
+from tutor.kernel import run_distributed
+from tutor.kernel.distributed import LOOPBACK
 from tutor.lessons import bundled_lessons_dir, load_lessons
 
 WRITEFILE = "%%writefile "

@@ -18,7 +18,6 @@ import threading
 from typing import Any
 
 from tutor.kernel import recorder
-from tutor.kernel.distributed import run_distributed
 from tutor.kernel.guard import SessionGuard
 from tutor.kernel.helpers import (
     history,
@@ -26,6 +25,7 @@ from tutor.kernel.helpers import (
     plot_loss_curves,
     plot_predictions,
     progress,
+    run_distributed,
     track,
     tutor_device,
 )

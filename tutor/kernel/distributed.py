@@ -376,19 +376,11 @@ class _Streams:
         self.selector.close()
 
 
-def run_distributed(
+def launch(
     script: str | os.PathLike[str], nproc: int | None = None, args: Sequence[str] = ()
 ) -> None:
-    """Run ``script`` on ``nproc`` processes with torchrun, on this machine only.
-
-    Each rank's output shows in the step, prefixed ``[rank N]``; rank 0's
-    ``track()`` rows and ``progress()`` show in the live table and bar, and are
-    the session's ``history()`` afterwards.  Returns when every rank has
-    finished.  A rank that raises fails the step with that rank's exception and
-    traceback; an interrupt (ctrl+c, ``--timeout``) stops every rank.
-    ``nproc`` defaults to one process per GPU where the session uses CUDA,
-    else 2.  ``OMP_NUM_THREADS`` is 1 unless it is set.
-    """
+    """``run_distributed()`` (``tutor.kernel.helpers``), which imports this module
+    only when a lesson calls it."""
     path = Path(script)
     if not path.is_file():
         raise FileNotFoundError(f"run_distributed(): no script at {path}")
