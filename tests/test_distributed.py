@@ -202,7 +202,7 @@ def test_a_rank_error_is_raised_as_its_own_type_with_its_traceback() -> None:
     assert distributed.RankFailed.__module__ == "tutor.kernel.distributed"
     assert str(error) == "CUDA out of memory. Tried to allocate 2.00 GiB"
     assert error._render_traceback_() == [
-        "rank 1 of 2 failed; torchrun stopped the other ranks.",
+        "rank 1 of 2 failed first; torchrun stopped the others.",
         "Traceback (most recent call last):",
         '  File "train.py", line 3',
     ]

@@ -38,7 +38,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from tutor.kernel import recorder
 from tutor.protocol import METRICS, PLOTS, PROGRESS, RELAY_ENV, SESSION_DIR_ENV, Batch
@@ -89,7 +89,7 @@ class RankFailed(Exception):
 
     def _render_traceback_(self) -> list[str]:
         who = f"rank {self.rank}" if self.rank is not None else "a rank"
-        header = f"{who} of {self.world_size} failed; torchrun stopped the other ranks."
+        header = f"{who} of {self.world_size} failed first; torchrun stopped the others."
         return [header, *self.rank_traceback.rstrip("\n").splitlines()]
 
 
@@ -456,7 +456,7 @@ def _follow(process: subprocess.Popen[bytes], rank_dir: Path, relay_path: Path) 
     return "".join(streams.torchrun_lines)
 
 
-def rank_main(argv: list[str]) -> Any:
+def rank_main(argv: list[str]) -> None:
     """In each rank: die with torchrun, note this rank's pid, run the script as
     ``__main__``, write torchrun's error file for an exception, and send what is
     left of rank 0's rows."""
@@ -480,13 +480,15 @@ def rank_main(argv: list[str]) -> Any:
             _write_error_file(f"SystemExit: {exc.code}", "")
         raise
     except BaseException as exc:
-        frames = traceback.extract_tb(exc.__traceback__)
-        # The script's own frames: runpy's and this module's say nothing to the learner.
-        start = next((i for i, f in enumerate(frames) if f.filename == script), 0)
+        # From the script's own first frame: runpy's and this module's say nothing to
+        # the learner.  With none (a SyntaxError), the error alone says it all.
         tb = exc.__traceback__
-        for _ in range(start):
-            tb = tb.tb_next if tb is not None else None
-        text = "".join(traceback.format_exception(type(exc), exc, tb))
+        while tb is not None and tb.tb_frame.f_code.co_filename != script:
+            tb = tb.tb_next
+        if tb is None:
+            text = "".join(traceback.format_exception_only(type(exc), exc))
+        else:
+            text = "".join(traceback.format_exception(type(exc), exc, tb))
         _write_error_file(f"{type(exc).__name__}: {exc}", text)
         sys.stderr.write(text)
         raise SystemExit(1) from None
