@@ -7,6 +7,7 @@ The runs with real ranks are in tests/test_distributed_runs.py.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -14,17 +15,20 @@ import torch
 
 from tests.builders import lesson_step, lesson_text
 from tests.scripted import Reply, ScriptedSession
+from tests.test_app import ready, until
 from tutor.hints import hint_for
 from tutor.kernel import distributed, recorder
 from tutor.kernel.helpers import history, progress, run_distributed, track
 from tutor.kernel.inspect import cuda_memory
 from tutor.lessons import load_lessons
+from tutor.progress import ProgressStore
 from tutor.protocol import RELAY_ENV, ModuleSummary, TensorSummary
 from tutor.report import RunReport, to_json
 from tutor.runner import LessonFinished, Runner, StepFinished, StepStatus
 from tutor.session import Memory
 from tutor.session.kernel import summary_events
-from tutor.tui.widgets.tensor_inspector import device_totals
+from tutor.tui.app import TutorApp
+from tutor.tui.widgets.tensor_inspector import TensorInspector, device_totals
 from tutor.tui.widgets.top_bar import TopBar, memory_text
 
 
@@ -125,8 +129,6 @@ def error_file(log_dir: Path, rank: int, message: str, callstack: str = "") -> P
 
 
 def aged(path: Path, seconds: int) -> None:
-    import os
-
     os.utime(path, ns=(seconds * 10**9, seconds * 10**9))
 
 
@@ -337,11 +339,6 @@ def test_the_tensors_tab_totals_bytes_per_device() -> None:
 async def test_the_app_shows_the_memory_after_a_step_and_the_tensors_total(
     tmp_path: Path,
 ) -> None:
-    from tests.test_app import ready, until
-    from tutor.progress import ProgressStore
-    from tutor.tui.app import TutorApp
-    from tutor.tui.widgets.tensor_inspector import TensorInspector
-
     code = "x = torch.ones(384, device='cuda')"
     (tmp_path / "01_gpu.md").write_text(
         lesson_text("GPU", lesson_step("On the GPU", code), lesson_id="gpu")
