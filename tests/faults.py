@@ -98,3 +98,52 @@ FAULTS = [
         needs_memory_limit=True,
     ),
 ]
+
+
+@dataclass(frozen=True)
+class RankFault:
+    """A training script whose rank 1 misbehaves, launched with ``run_distributed()``."""
+
+    name: str
+    rank_1: str
+    """What rank 1 does after joining the process group; rank 0 goes on to an all-reduce."""
+    error: str
+    """The step's error type in headless."""
+    says: str
+    """The start of the step's error message."""
+
+
+RANK_SCRIPT = """\
+import os, sys, time
+import torch
+import torch.distributed as dist
+
+dist.init_process_group("gloo")
+if dist.get_rank() == 1:
+{rank_1}
+dist.all_reduce(torch.ones(1))
+"""
+
+
+def rank_script(fault: RankFault) -> str:
+    body = "\n".join("    " + line for line in fault.rank_1.splitlines())
+    return RANK_SCRIPT.format(rank_1=body)
+
+
+RANK_FAULTS = [
+    RankFault("rank-raises", "raise ValueError('boom on rank 1')", "ValueError", "boom on rank 1"),
+    RankFault("rank-os-exit", "os._exit(3)", "RankFailed", "rank 1 exited with code 3"),
+    RankFault(
+        "rank-segfault",
+        "import ctypes\nctypes.string_at(0)",
+        "RankFailed",
+        "rank 1 was killed by signal SIGSEGV",
+    ),
+    RankFault(
+        "rank-hangs",
+        "while True:  # never reaches the all-reduce rank 0 waits in\n    time.sleep(0.1)",
+        "Timeout",
+        "the step ran longer than",
+    ),
+]
+"""run_distributed()'s rows of the fault matrix: every rank stops, the session keeps its state."""

@@ -56,6 +56,9 @@ def test_every_lesson_passes_in_one_session(tmp_path: Path) -> None:
         "01_pytorch_workflow_exercise_model.pth",
         "01_pytorch_workflow_model_0.pth",
         "01_pytorch_workflow_model_1.pth",
+        "ddp_model.pth",
+        "ddp_shuffled.pth",
+        "train_ddp.py",
     ], "every save ends with its file renamed into place, no temporary file left"
 
 
@@ -82,3 +85,4 @@ def test_the_engine_benchmark_turns_the_lessons_into_a_plain_script() -> None:
     script = lessons_as_script()
     compile(script, "lessons_script.py", "exec")
     assert "get_ipython().system('ls -l models/')" in script
+    assert "get_ipython().run_cell_magic('writefile', 'models/train_ddp.py'" in script

@@ -19,8 +19,8 @@ import psutil
 import pytest
 
 from tests.builders import lesson_step, lesson_text
-from tests.faults import FAULTS, MEMORY_LIMIT, Fault
-from tests.processes import LONGEST_RUN_S, kernel_pids
+from tests.faults import FAULTS, MEMORY_LIMIT, RANK_FAULTS, Fault, rank_script
+from tests.processes import LONGEST_RUN_S, TEST_TAG, kernel_pids
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -213,3 +213,80 @@ def test_the_kernel_dies_with_a_killed_headless(tmp_path) -> None:
         if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     ]
     assert not alive, "the kernel outlived its killed parent"
+
+
+RANK_TIMEOUT_S = 45
+"""Long enough for two ranks to start on a busy 2-core machine; the hanging one waits it out."""
+
+
+@pytest.fixture(scope="module")
+def rank_matrix(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess, dict]:
+    root = tmp_path_factory.mktemp("rank-faults")
+    lessons = root / "lessons"
+    lessons.mkdir()
+    files = {
+        "00_setup.md": lesson_text(
+            "Setup", lesson_step("Canary", "canary = 41"), lesson_id="setup", requires=[]
+        )
+    }
+    for number, fault in enumerate(RANK_FAULTS, start=1):
+        (root / f"{fault.name}.py").write_text(rank_script(fault))
+        launch = lesson_step("The fault", f"run_distributed('{fault.name}.py', nproc=2)")
+        files[f"{2 * number:02d}_{fault.name}.md"] = lesson_text(
+            fault.name, launch, lesson_id=fault.name, requires=[]
+        )
+        files[f"{2 * number + 1:02d}_after-{fault.name}.md"] = probe(
+            Fault(fault.name, "", fault.error)
+        )
+    for name, text in files.items():
+        (lessons / name).write_text(text)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tutor",
+            "--headless",
+            "-q",
+            "--device",
+            "cpu",
+            "--lessons",
+            str(lessons),
+            "--timeout",
+            str(RANK_TIMEOUT_S),
+            "--report-json",
+            str(root / "report.json"),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=LONGEST_RUN_S,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    return result, json.loads((root / "report.json").read_text()), os.environ[TEST_TAG]
+
+
+@pytest.mark.parametrize("fault", RANK_FAULTS, ids=[f.name for f in RANK_FAULTS])
+def test_a_rank_fault_fails_its_step_and_the_session_survives(rank_matrix, fault) -> None:
+    _, report, _ = rank_matrix
+    lessons = {entry["id"]: entry for entry in report["lessons"]}
+    step = lessons[fault.name]["steps"][0]
+    assert step["status"] == "failed"
+    assert step["error"]["type"] == fault.error, step["error"]
+    assert step["error"]["message"].startswith(fault.says), step["error"]
+    assert lessons[f"after-{fault.name}"]["status"] == "passed", lessons[f"after-{fault.name}"]
+
+
+def test_no_rank_or_torchrun_is_left_after_the_rank_faults(rank_matrix) -> None:
+    result, _, tag = rank_matrix
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    left = [
+        p.pid
+        for p in psutil.process_iter(["cmdline", "environ", "status"])
+        if "tutor.kernel." in " ".join(p.info["cmdline"] or [])
+        and (p.info["environ"] or {}).get(TEST_TAG) == tag
+        and p.info["status"] != psutil.STATUS_ZOMBIE
+    ]
+    assert not left, "processes outlived the run"

@@ -314,6 +314,7 @@ HELPERS = {
     "plot_predictions",
     "plot_loss_curves",
     "tutor_device",
+    "run_distributed",
     "save_state_dict",
 }
 

@@ -21,6 +21,13 @@ class Mistake:
     hint: str
 
 
+_OUT_OF_MEMORY = (
+    "The GPU has no memory left for this: on a shared machine other processes may hold "
+    "most of it (`nvidia-smi` lists them). Free what this session holds with `del` on "
+    "tensors and models you no longer need, then `torch.cuda.empty_cache()`; train with "
+    "smaller batches; or start tutor with `--device cpu`."
+)
+
 MISTAKES: tuple[Mistake, ...] = (
     Mistake(
         "RuntimeError",
@@ -106,11 +113,34 @@ MISTAKES: tuple[Mistake, ...] = (
         "This PyTorch build has no MPS support. Pick the device with "
         "`torch.accelerator.is_available()` and fall back to `torch.device('cpu')`.",
     ),
+    *(
+        Mistake(error_type, prefix, _OUT_OF_MEMORY)
+        for error_type, prefix in (
+            ("OutOfMemoryError", "CUDA out of memory"),
+            ("RuntimeError", "CUDA out of memory"),
+            ("RuntimeError", "CUDA error: out of memory"),
+            ("AcceleratorError", "CUDA error: out of memory"),
+        )
+    ),
     Mistake(
         "ValueError",
         "can't optimize a non-leaf Tensor",
         "Optimizers update leaf tensors only. Pass `model.parameters()`, or a tensor "
         "created with `requires_grad=True` (not one computed from another).",
+    ),
+    Mistake(
+        "RankFailed",
+        "rank ",
+        "A rank of `run_distributed()` ended without a Python exception: it called "
+        "`os._exit()` or `sys.exit()`, crashed, or was killed (`SIGKILL` most often means "
+        "the machine ran out of memory). Its last lines, prefixed `[rank N]`, are in the "
+        "output; fewer ranks (`nproc=`) need less memory.",
+    ),
+    Mistake(
+        "RankFailed",
+        "torchrun exited with code",
+        "torchrun itself failed before the ranks ran; what it printed is above. Check the "
+        "script's path and the `args` you passed.",
     ),
     Mistake(
         "StdinNotImplementedError",

@@ -22,11 +22,21 @@ MIME_TYPE: Final = "application/vnd.tutor.event+json"
 MATPLOTLIB_BACKEND: Final = "module://tutor.kernel.mpl_backend"
 """The kernel's ``MPLBACKEND``: figures become plots on ``MIME_TYPE`` (see that module)."""
 
+SESSION_DIR_ENV: Final = "TUTOR_SESSION_DIR"
+"""In the kernel: the session's private folder, removed when the session stops."""
+
+RELAY_ENV: Final = "TUTOR_RELAY"
+"""In a rank that ``run_distributed()`` started: the file rank 0's helpers append their
+batches to, one JSON ``Batch`` a line, for the session to record as its own."""
+
 RUN: Final = "run"
 METRICS: Final = "metrics"
 PLOTS: Final = "plots"
 PROGRESS: Final = "progress"
 """The keys of a ``Batch`` and of a ``RunSummary``."""
+
+MEMORY: Final = "memory"
+"""The key of a ``RunSummary``'s accelerator memory figures."""
 
 RESULT: Final = "result"
 """The key of a ``RunSummary``'s result: the value of the cell's last expression."""
@@ -107,6 +117,15 @@ class ResultPayload(TypedDict):
     text: str
 
 
+class MemoryPayload(TypedDict):
+    """The session's CUDA memory after a run: bytes in use and the most ever in use
+    (``torch.cuda.memory_allocated`` and ``max_memory_allocated``)."""
+
+    device: str
+    allocated: int
+    peak: int
+
+
 class RunSummary(TypedDict):
     """The authoritative record of the last run, fetched after it ended."""
 
@@ -115,6 +134,8 @@ class RunSummary(TypedDict):
     plots: list[PlotSpec]
     progress: ProgressPayload | None
     result: ResultPayload | None
+    memory: MemoryPayload | None
+    """None where the session has not used CUDA."""
 
 
 class DeviceReport(TypedDict):

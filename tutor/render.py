@@ -31,6 +31,18 @@ def format_metric(value: float | None) -> str:
     return f"{value:.5g}"
 
 
+def format_bytes(count: int | None) -> str:
+    """A size in bytes, as the inspector and the top bar show it: ``512 B``, ``1.5 KB``."""
+    if count is None:
+        return ""
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
 def format_stat(value: float | None) -> str:
     """A tensor statistic (min, max, mean) for the inspector: 4 significant digits."""
     return "" if value is None else f"{value:.4g}"

@@ -16,6 +16,7 @@ from tutor.metrics import series_kind
 from tutor.output import strip_ansi
 from tutor.protocol import PlotSpec
 from tutor.runner import LessonResult, StepStatus
+from tutor.session import Memory
 
 
 @dataclass
@@ -64,12 +65,24 @@ def to_json(report: RunReport) -> dict[str, Any]:
                         "error": s.error.to_json() if s.error else None,
                         "output": strip_ansi(s.output),
                         "plots": [plot_json(spec) for spec in s.plots],
+                        "memory": memory_json(s.memory),
                     }
                     for s in r.steps
                 ],
             }
             for r in report.lessons
         ],
+    }
+
+
+def memory_json(memory: Memory | None) -> dict[str, Any] | None:
+    """A step's CUDA memory figures as the JSON report gives them, or None."""
+    if memory is None:
+        return None
+    return {
+        "device": memory.device,
+        "allocated_bytes": memory.allocated,
+        "peak_bytes": memory.peak,
     }
 
 

@@ -25,6 +25,7 @@ from tutor.session import (
     Finished,
     History,
     KernelState,
+    Memory,
     Plot,
     RunStatus,
     Session,
@@ -99,6 +100,8 @@ class StepResult:
     hint: str = ""
     history: tuple[dict[str, float], ...] = ()
     plots: tuple[PlotSpec, ...] = ()
+    memory: Memory | None = None
+    """The session's CUDA memory after the step (None where it has not used CUDA)."""
     session_restarted: bool = False
     """The session lost its state during the step (it died or would not stop) and the
     runner started a fresh one."""
@@ -169,13 +172,14 @@ RunnerEvent = StepStarted | StepEvent | StepFinished | RunStopped | LessonStarte
 
 
 class _Capture:
-    """Collects a step's output as a notebook shows it (capped), and the last history
-    and the plots it produced."""
+    """Collects a step's output as a notebook shows it (capped), the last history, the
+    plots it produced and its last memory figures."""
 
     def __init__(self) -> None:
         self.transcript = Transcript(max_chars=MAX_CAPTURED_CHARS)
         self.history: tuple[dict[str, float], ...] = ()
         self.plots: list[PlotSpec] = []
+        self.memory: Memory | None = None
 
     def add(self, event: Event) -> None:
         if self.transcript.add(event):
@@ -184,6 +188,8 @@ class _Capture:
             self.history = tuple(event.rows)
         elif isinstance(event, Plot):
             self.plots.append(event.spec)
+        elif isinstance(event, Memory):
+            self.memory = event
 
     @property
     def text(self) -> str:
@@ -365,6 +371,7 @@ class Runner:
                 output=capture.text,
                 history=capture.history,
                 plots=tuple(capture.plots),
+                memory=capture.memory,
             )
             if result.session_restarted:
                 await self._recover()

@@ -25,6 +25,7 @@ from tutor.kernel.helpers import (
     plot_loss_curves,
     plot_predictions,
     progress,
+    run_distributed,
     track,
     tutor_device,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "plot_loss_curves",
     "plot_predictions",
     "progress",
+    "run_distributed",
     "save_state_dict",
     "track",
     "tutor_device",

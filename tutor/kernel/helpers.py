@@ -138,6 +138,24 @@ def plot_loss_curves(
     recorder.current.add_plot(loss_curves_spec(numbers, x=x, title=title))
 
 
+def run_distributed(
+    script: str | os.PathLike[str], nproc: int | None = None, args: Sequence[str] = ()
+) -> None:
+    """Run ``script`` on ``nproc`` processes with torchrun, on this machine only.
+
+    Each rank's output shows in the step, prefixed ``[rank N]``; rank 0's
+    ``track()`` rows and ``progress()`` show in the live table and bar, and are
+    the session's ``history()`` afterwards.  Returns when every rank has
+    finished.  A rank that raises fails the step with that rank's exception and
+    traceback; an interrupt (ctrl+c, ``--timeout``) stops every rank.
+    ``nproc`` defaults to one process per GPU where the session uses CUDA,
+    else 2.  ``OMP_NUM_THREADS`` is 1 unless it is set.
+    """
+    from tutor.kernel.distributed import launch
+
+    launch(script, nproc, args)
+
+
 def tutor_device() -> Any:
     """The device lessons should use: what ``--device`` asked for, else the best available.
 

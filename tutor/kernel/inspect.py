@@ -16,6 +16,7 @@ from tutor.kernel.helpers import tutor_device
 from tutor.protocol import (
     DeviceReport,
     Inspection,
+    MemoryPayload,
     ModuleSummary,
     OptimizerSummary,
     TensorSummary,
@@ -69,6 +70,26 @@ def device_unavailable_reason(requested: str) -> str | None:
             f"{kind.upper()} device. Use --device cpu or --device auto."
         )
     return None
+
+
+def cuda_memory() -> MemoryPayload | None:
+    """The session's memory on its CUDA device, once lesson code has used CUDA.
+
+    Asked after every run, so it must cost nothing otherwise: it never imports torch
+    and never starts CUDA (which takes seconds and hundreds of megabytes).
+    """
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_initialized():
+        return None
+    device = tutor_device()
+    index = device.index if device.type == "cuda" and device.index is not None else None
+    if index is None:
+        index = torch.cuda.current_device()
+    return MemoryPayload(
+        device=f"cuda:{index}",
+        allocated=int(torch.cuda.memory_allocated(index)),
+        peak=int(torch.cuda.max_memory_allocated(index)),
+    )
 
 
 def namespace_summary() -> list[Inspection]:

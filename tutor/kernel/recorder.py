@@ -9,6 +9,7 @@ batches are shown as text instead.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from time import monotonic
@@ -19,6 +20,7 @@ from tutor.protocol import (
     MIME_TYPE,
     PLOTS,
     PROGRESS,
+    RELAY_ENV,
     Batch,
     MetricsPayload,
     PlotSpec,
@@ -39,6 +41,15 @@ RESULT_MAX_CHARS = 20_000
 def under_tutor() -> bool:
     """Whether this kernel is tutor's session (else a plain notebook or script)."""
     return os.environ.get("TUTOR_KERNEL") == "1"
+
+
+def relay_path() -> str | None:
+    """In a rank that ``run_distributed()`` started, the file its batches go to: rank 0's
+    rows and progress reach the session's live table; the other ranks send nothing."""
+    path = os.environ.get(RELAY_ENV)
+    if path and "TORCHELASTIC_RUN_ID" in os.environ:
+        return path
+    return None
 
 
 class Recorder:
@@ -118,6 +129,10 @@ class Recorder:
             from IPython.display import publish_display_data
 
             publish_display_data({MIME_TYPE: batch})
+        elif (relay := relay_path()) is not None:
+            if os.environ.get("RANK", "0") == "0":
+                with open(relay, "a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(batch) + "\n")
         else:
             self._flush_as_text(batch)
 
@@ -149,12 +164,15 @@ class Recorder:
         self.run_result = ResultPayload(count=count, text=text)
 
     def summary(self) -> RunSummary:
+        from tutor.kernel.inspect import cuda_memory
+
         return RunSummary(
             run=self.run_id,
             metrics=self.run_rows,
             plots=self.run_plots,
             progress=self.run_progress,
             result=self.run_result,
+            memory=cuda_memory(),
         )
 
 

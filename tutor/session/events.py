@@ -100,6 +100,15 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Memory:
+    """The session's CUDA memory after a run: bytes in use and the peak, on ``device``."""
+
+    device: str
+    allocated: int
+    peak: int
+
+
+@dataclass(frozen=True)
 class Error:
     """An exception raised by the code."""
 
@@ -121,5 +130,15 @@ class Finished:
 
 
 Event = (
-    Output | Display | Result | ClearOutput | Metrics | History | Plot | Progress | Error | Finished
+    Output
+    | Display
+    | Result
+    | ClearOutput
+    | Metrics
+    | History
+    | Plot
+    | Progress
+    | Memory
+    | Error
+    | Finished
 )

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 from tutor.output import strip_ansi
 from tutor.protocol import (
+    MEMORY,
     METRICS,
     MIME_TYPE,
     PLOTS,
@@ -51,6 +52,7 @@ from tutor.session.events import (
     Event,
     Finished,
     History,
+    Memory,
     Metrics,
     Output,
     Plot,
@@ -635,6 +637,8 @@ def summary_events(
             events.append(Plot(spec))
     if summary[PROGRESS]:
         events.append(Progress(**summary[PROGRESS]))
+    if summary.get(MEMORY):
+        events.append(Memory(**summary[MEMORY]))  # type: ignore[typeddict-item]
     return events
 
 

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tutor.protocol import MATPLOTLIB_BACKEND
+from tutor.protocol import MATPLOTLIB_BACKEND, SESSION_DIR_ENV
 
 KERNEL_ARGV = [
     sys.executable,
@@ -60,6 +60,8 @@ def kernel_environment(directory: Path, device: str) -> dict[str, str]:
         **os.environ,
         "TUTOR_KERNEL": "1",
         "TUTOR_DEVICE": device,
+        # Where the kernel keeps files that must go with it (run_distributed's logs).
+        SESSION_DIR_ENV: str(directory),
         # A private IPython profile: the user's startup files and history stay out.
         "IPYTHONDIR": str(directory / "ipython"),
         # Figures become tutor's plots; ipykernel's inline backend applies only when unset.

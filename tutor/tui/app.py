@@ -46,6 +46,7 @@ from tutor.session import (
     History,
     KernelSession,
     KernelState,
+    Memory,
     Metrics,
     Session,
     SessionBusy,
@@ -260,6 +261,8 @@ class TutorApp(App[None]):
     def _session_state_changed(self, message: SessionStateChanged) -> None:
         for top in self.query(TopBar):  # none while the app is shutting down
             top.state = message.state.value
+            if message.state in (KernelState.STARTING, KernelState.DEAD):
+                top.memory = ""  # a new session holds nothing on the GPU yet
         self.refresh_bindings()
 
     @on(SessionReady)
@@ -420,6 +423,8 @@ class TutorApp(App[None]):
             else:
                 view.show_status("Running…")
         elif isinstance(event, StepEvent):
+            if isinstance(event.event, Memory):
+                self.query_one(TopBar).show_memory(event.event)
             self._live.add(event.event, replay=event.replay)
             if isinstance(event.event, Metrics) and not event.replay:
                 self._loop_streams()
@@ -691,6 +696,8 @@ class TutorApp(App[None]):
             elif isinstance(event, Finished):
                 finished = event
             else:
+                if isinstance(event, Memory):
+                    self.query_one(TopBar).show_memory(event)
                 self._live.add(event)
         self._redraw_live(final=True)
         if error is not None:

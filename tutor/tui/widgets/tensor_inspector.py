@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from tutor.protocol import Inspection
-from tutor.render import format_stat
+from tutor.render import format_bytes, format_stat
 
 COLUMNS = (
     "name",
@@ -24,16 +24,6 @@ COLUMNS = (
 optimizer's type is its longest cell, and a tensor's says little, so it comes last."""
 
 
-def _size(count: int | None) -> str:
-    if count is None:
-        return ""
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024  # type: ignore[assignment]
-    return ""
-
-
 def summary_row(entry: Inspection) -> tuple[str, ...]:
     """One inspector row from a summary computed in the kernel."""
     kind = entry.get("kind")
@@ -43,7 +33,7 @@ def summary_row(entry: Inspection) -> tuple[str, ...]:
             f"{entry['params']} params",
             "",
             entry.get("device") or "",
-            _size(entry.get("bytes")),
+            format_bytes(entry.get("bytes")),
             "",
             "",
             "",
@@ -73,7 +63,7 @@ def summary_row(entry: Inspection) -> tuple[str, ...]:
         "[" + ", ".join(map(str, entry["shape"])) + "]",
         entry["dtype"],
         entry["device"],
-        _size(entry["bytes"]),
+        format_bytes(entry["bytes"]),
         grad,
         format_stat(entry["min"]),
         format_stat(entry["max"]),
@@ -99,3 +89,19 @@ class TensorInspector(DataTable):
         self.clear()
         for entry in entries:
             self.add_row(*summary_row(entry), key=entry["name"])
+        for device, total in device_totals(entries).items():
+            name = f"total on {device}"  # no Python name has a space: no clash with a row
+            blank = ("",) * 6
+            self.add_row(name, "", "", device, format_bytes(total), *blank, key=name)
+
+
+def device_totals(entries: list[Inspection]) -> dict[str, int]:
+    """Bytes per device of the tensors and modules listed.  A module counts all its
+    parameters, so the parameter rows under it are not counted again."""
+    totals: dict[str, int] = {}
+    for entry in entries:
+        if entry["kind"] in ("tensor", "module"):
+            device = entry["device"]  # type: ignore[typeddict-item]
+            if device:  # a module without parameters has none
+                totals[device] = totals.get(device, 0) + entry["bytes"]  # type: ignore[typeddict-item]
+    return totals

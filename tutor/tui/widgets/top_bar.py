@@ -1,9 +1,12 @@
-"""TopBar: where the learner is, the device, and the session's state."""
+"""TopBar: where the learner is, the device, the session's state and its GPU memory."""
 
 from __future__ import annotations
 
 from textual.reactive import reactive
 from textual.widgets import Static
+
+from tutor.render import format_bytes
+from tutor.session import Memory
 
 STATE_STYLE = {
     "starting": "$warning",
@@ -33,7 +36,18 @@ class TopBar(Static):
     """The session's device, e.g. 'cpu' or 'cuda:0'."""
     state: reactive[str] = reactive("starting")
     """The session's state: starting, idle, busy, dead or stopped."""
+    memory: reactive[str] = reactive("")
+    """The session's CUDA memory after the last run (``memory_text``); "" before it used CUDA."""
+
+    def show_memory(self, memory: Memory) -> None:
+        self.memory = memory_text(memory)
 
     def render(self) -> str:
         colour = STATE_STYLE.get(self.state, "$text")
-        return f"[{colour}]●[/] {self.state:<8} [b]{self.device}[/b]  │  {self.position}"
+        memory = f" {self.memory}" if self.memory else ""
+        return f"[{colour}]●[/] {self.state:<8} [b]{self.device}[/b]{memory}  │  {self.position}"
+
+
+def memory_text(memory: Memory) -> str:
+    """``1.5 MB in use, peak 3.0 MB``: what the session holds on its GPU after a run."""
+    return f"{format_bytes(memory.allocated)} in use, peak {format_bytes(memory.peak)}"
