@@ -28,7 +28,7 @@ from tutor.runner import LessonFinished, Runner, StepFinished, StepStatus
 from tutor.session import Memory
 from tutor.session.kernel import summary_events
 from tutor.tui.app import TutorApp
-from tutor.tui.widgets.tensor_inspector import TensorInspector, device_totals
+from tutor.tui.widgets.tensor_inspector import COLUMNS, TensorInspector, device_totals
 from tutor.tui.widgets.top_bar import TopBar, memory_text
 
 
@@ -358,8 +358,9 @@ async def test_the_app_shows_the_memory_after_a_step_and_the_tensors_total(
         assert top.memory == "1.5 KB in use, peak 4.0 KB"
         inspector = app.query_one(TensorInspector)
         await until(pilot, lambda: inspector.row_count == 4, seconds=5)
-        assert inspector.get_row("total on cuda:0")[-1] == "1.5 KB"
-        assert inspector.get_row("total on cpu")[-1] == "8 B"
+        size = COLUMNS.index("size")
+        assert inspector.get_row("total on cuda:0")[size] == "1.5 KB"
+        assert inspector.get_row("total on cpu")[size] == "8 B"
         await pilot.press("R")  # a fresh session holds nothing on the GPU
         await ready(pilot, app)
         assert session.starts == 2 and top.memory == ""
