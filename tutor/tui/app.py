@@ -13,16 +13,22 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterable
-from functools import partial
 from typing import ClassVar, cast
 
 from textual import events, on, work
-from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
+from textual.app import (
+    App,
+    ComposeResult,
+    ScreenStackError,
+    SuspendNotSupported,
+    SystemCommand,
+)
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, OptionList, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -54,7 +60,13 @@ from tutor.session import (
 )
 from tutor.session import Progress as ProgressEvent
 from tutor.tui.authoring import LessonFilesChanged, attach_command, follow_moves, place_after
-from tutor.tui.keys import KEYS, help_rows
+from tutor.tui.keys import (
+    KEYS,
+    REPLACED_SYSTEM_COMMANDS,
+    help_rows,
+    moving_rows,
+    palette_commands,
+)
 from tutor.tui.lifecycle import ProcessLifecycle
 from tutor.tui.live import LiveRun, OutputView
 from tutor.tui.messages import SessionReady, SessionStateChanged
@@ -521,18 +533,29 @@ class TutorApp(App[None]):
 
     # -- actions --------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        try:
+            focused = self.focused
+        except ScreenStackError:  # asked before the app runs: nothing has the focus
+            focused = None
+        return self._applies(action, focused)
+
+    def _applies(self, action: str, focused: Widget | None) -> bool:
+        """Whether ``action`` applies now, with ``focused`` holding the focus: the footer
+        shows, and the command palette offers, only what does."""
         step = self.lesson.steps[self.step_index]
         ready = self.session.state is KernelState.IDLE and not self.running
-        if action in ("run_step", "run_to_here"):
+        if action == "run_step":  # the console's enter runs its own code, not the step
+            return ready and not isinstance(focused, ConsoleInput)
+        if action == "run_to_here":
             return ready
         if action == "interrupt":
             return self.running or self.session.state is KernelState.BUSY
         if action in ("solution", "edit", "own_editor"):
             return step.is_exercise
         if action == "explain":
-            return isinstance(self.focused, CodeEditor)
+            return isinstance(focused, CodeEditor)
         if action == "leave_editor":
-            return isinstance(self.focused, TextArea)
+            return isinstance(focused, TextArea)
         if action == "restart":
             return self.session.state is not KernelState.STARTING
         if action == "toggle_panel":
@@ -785,13 +808,15 @@ class TutorApp(App[None]):
         self.notify(edited.message, severity="information" if edited.code else "warning")
 
     def action_toggle_lessons(self) -> None:
-        """Show and focus the lesson list; from the list, hide it again."""
+        """Hide the lesson list if it shows (beside the step, in a wide terminal, it does),
+        else show it on the current lesson and focus it."""
         lesson_list = self.query_one(LessonList)
-        if lesson_list.display and lesson_list.has_focus:
+        if lesson_list.display:
             lesson_list.display = False
             self.query_one(StepView).focus()
         else:
             lesson_list.display = True
+            lesson_list.highlighted = self.lesson_index
             lesson_list.focus()
 
     def action_tab(self, tab: str) -> None:
@@ -847,18 +872,16 @@ class TutorApp(App[None]):
             self.notify("The loop is done: v shows its table and curves again.", timeout=4)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette (ctrl+p): Textual's own commands, then every key's action."""
-        yield from super().get_system_commands(screen)
-        for binding in KEYS:
-            if binding.description and binding.show:
-                if self.check_action(binding.action, ()) is False:
-                    continue
-                key = binding.key.split(",")[0]
-                yield SystemCommand(
-                    binding.description,
-                    f"key: {key}",
-                    partial(self.run_action, binding.action),
-                )
+        """The command palette (ctrl+p): each action of the app's keys that applies now,
+        once (from the table the footer and the help show), Textual's own commands that
+        are none of those, and "Reset progress".  ``screen`` is the one the palette was
+        opened on: its focus, not the palette's, says what applies."""
+        yield from palette_commands(
+            self, lambda action, _parameters: self._applies(action, screen.focused)
+        )
+        for command in super().get_system_commands(screen):
+            if command.title not in REPLACED_SYSTEM_COMMANDS:
+                yield command
         yield SystemCommand(
             "Reset progress",
             "forget finished steps and exercise code, and go back to the first step",
@@ -902,7 +925,7 @@ class TutorApp(App[None]):
     def action_help(self) -> None:
         from tutor.tui.screens.help import HelpScreen  # not needed for the first screen
 
-        self.push_screen(HelpScreen(help_rows(self)))
+        self.push_screen(HelpScreen(help_rows(self), moving_rows(self)))
 
     async def action_quit(self) -> None:
         await self._leave()
