@@ -7,20 +7,23 @@ wherever the focus is, and check that they do what they say.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tests.scripted import basics_session
+from tests.scripted import ScriptedSession, basics_session
 from tests.test_app import plain, ready, shown, until
 from tutor.lessons import LessonSet
 from tutor.progress import ProgressStore
+from tutor.session import KernelState
 from tutor.tui.app import TutorApp
 from tutor.tui.widgets.lesson_list import LessonList
 from tutor.tui.widgets.step_view import StepView
 from tutor.tui.widgets.tensor_inspector import TensorInspector
+from tutor.tui.widgets.top_bar import TopBar
 
 
 @pytest.fixture
@@ -210,3 +213,43 @@ async def test_l_toggles_the_lesson_list_at_every_size_on_the_current_lesson(
         assert shown(app, "#lesson-list") and lessons.highlighted == 0
         await settled(pilot)
         assert footer(app).get("⏎") == "Open lesson", footer(app)
+
+
+# -- the top bar ---------------------------------------------------------------------
+class SlowRestart(ScriptedSession):
+    """A scripted session whose restart waits, as a kernel being killed does, in its old
+    state, until ``let_go`` is set."""
+
+    def __init__(self, **fields) -> None:
+        super().__init__(**fields)
+        self.let_go = asyncio.Event()
+        self.restarting = asyncio.Event()
+
+    async def restart(self) -> None:
+        self.restarting.set()
+        await self.let_go.wait()
+        await super().restart()
+
+
+async def test_the_top_bar_says_restarting_while_the_session_restarts(make_app) -> None:
+    session = SlowRestart(replies=basics_session().replies)
+    app = make_app(session=session)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        top = app.query_one(TopBar)
+        assert "idle" in str(top.render())
+        # Should the app hang on the restart, the session ends it after a while.
+        asyncio.get_running_loop().call_later(10, session.let_go.set)
+        await pilot.press("R")
+        await until(pilot, session.restarting.is_set, 5)
+        await settled(pilot)
+        assert not session.let_go.is_set(), "the app stopped answering while the session restarted"
+        assert session.state is KernelState.IDLE, "the session has not said anything yet"
+        assert "restarting" in str(top.render()), top.render()
+        assert app.check_action("run_step", ()) is False, "no run while it restarts"
+        await pilot.press("n")
+        assert app.step_index == 1, "the keys are answered while it restarts"
+        session.let_go.set()
+        await ready(pilot, app)
+        await until(pilot, lambda: "idle" in str(top.render()), 5)
+        assert "restarting" not in str(top.render())

@@ -156,6 +156,8 @@ class TutorApp(App[None]):
         """The step whose metrics the Training tab shows (None: it shows none)."""
         self._progress_from: str | None = None
         """The lesson whose step the progress bar shows (None: it is hidden)."""
+        self._restarting = False
+        """The app asked the runner for a fresh session and it is not there yet."""
         self._lifecycle = ProcessLifecycle(
             stop=lambda code: self.call_next(self._leave, code), abandon=self._abandon
         )
@@ -313,8 +315,9 @@ class TutorApp(App[None]):
 
     @property
     def running(self) -> bool:
-        """Whether steps or a console command run (or are about to)."""
-        return self._working("run") or self._working("console")
+        """Whether the session is taken: steps or a console command run (or are about
+        to), or it restarts."""
+        return self._restarting or self._working("run") or self._working("console")
 
     def _working(self, group: str) -> bool:
         return any(
@@ -324,6 +327,8 @@ class TutorApp(App[None]):
 
     def _busy_with(self) -> str:
         """What keeps the session from taking more code now, as words; "" when nothing."""
+        if self._restarting:
+            return "restarting"
         if self._working("run") or self.runner.running is not None:
             return "running a step"
         if self._working("console") or self.session.state is KernelState.BUSY:
@@ -549,7 +554,7 @@ class TutorApp(App[None]):
         if action == "run_to_here":
             return ready
         if action == "interrupt":
-            return self.running or self.session.state is KernelState.BUSY
+            return not self._restarting and (self.running or self.session.state is KernelState.BUSY)
         if action in ("solution", "edit", "own_editor"):
             return step.is_exercise
         if action == "explain":
@@ -557,7 +562,7 @@ class TutorApp(App[None]):
         if action == "leave_editor":
             return isinstance(focused, TextArea)
         if action == "restart":
-            return self.session.state is not KernelState.STARTING
+            return self.session.state is not KernelState.STARTING and not self._restarting
         if action == "toggle_panel":
             return self._one_side_at_a_time
         return True
@@ -612,7 +617,7 @@ class TutorApp(App[None]):
             )
             self._interrupted_at = None
             self.runner.quarantine_running()  # it would hang the next replay too
-            await self._restart(replay=False)
+            self._restart(replay=False)
             return
         self._interrupted_at = self._interrupted_at or now
         self._interrupt_asked = self._working("run")
@@ -620,10 +625,17 @@ class TutorApp(App[None]):
         # Said once the step has ended: whether the interrupt stopped it, or came too late.
         self.notify("Asking the code to stop…", timeout=3)
 
-    async def action_restart(self) -> None:
-        await self._restart(replay=True)
+    def action_restart(self) -> None:
+        self._restart(replay=True)
 
-    async def _restart(self, *, replay: bool) -> None:
+    def _restart(self, *, replay: bool) -> None:
+        self._set_restarting(True)  # at once: the worker starts a moment later
+        self.restart_session(replay=replay)
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def restart_session(self, *, replay: bool) -> None:
+        """A fresh session (then, with ``replay``, the steps up to this one), in a worker:
+        keys and the session's state messages are answered while the old kernel goes."""
         self.workers.cancel_group(self, "run")
         self.workers.cancel_group(self, "console")
         self._forget_runs()
@@ -634,9 +646,19 @@ class TutorApp(App[None]):
         except SessionError as exc:
             self.notify(str(exc), title="Restart failed", severity="error")
             return
+        finally:
+            self._set_restarting(False)
         self.query_one(StepView).show_status("A fresh session.")
         if replay:
             self.run_steps(replay_only=True)
+
+    def _set_restarting(self, restarting: bool) -> None:
+        """From the key until the fresh session is there, the top bar says restarting and
+        nothing runs: the session itself says what it was until its old kernel is gone."""
+        self._restarting = restarting
+        for top in self.query(TopBar):  # none while the app is shutting down
+            top.restarting = restarting
+        self.refresh_bindings()
 
     async def action_hint(self) -> None:
         step = self.lesson.steps[self.step_index]
