@@ -89,6 +89,21 @@ async def test_the_help_screen_scrolls_at_once_and_says_how_to_move(make_app) ->
         assert app.screen.__class__.__name__ != "HelpScreen"
 
 
+async def test_a_long_docstring_scrolls_at_once(make_app) -> None:
+    from tutor.tui.screens.docstring import DocstringScreen
+
+    app = make_app(start_session=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        text = "\n".join(f"line {n} of the docstring" for n in range(60))
+        await app.push_screen(DocstringScreen("torch.arange", text))
+        await settled(pilot)
+        scroll = app.screen.query_one(VerticalScroll)
+        assert app.focused is scroll and scroll.max_scroll_y > 0
+        await pilot.press("end")
+        await settled(pilot)
+        assert scroll.scroll_y == scroll.max_scroll_y
+
+
 # -- the command palette ------------------------------------------------------------
 async def test_the_command_palette_offers_each_action_that_applies_once(make_app) -> None:
     app = make_app()
@@ -138,6 +153,11 @@ async def test_a_command_chosen_in_the_palette_runs(make_app) -> None:
         await pilot.press(*"Tensors tab", "enter")
         await until(pilot, lambda: app.query_one("#session-tabs").active == "tensors", 5)
         assert app.screen.__class__.__name__ != "CommandPalette"
+        # What applies is judged where the palette was opened: here, in the editor.
+        await pilot.press("right", "right", "right", "right", "e", "ctrl+p")
+        await settled(pilot)
+        await pilot.press(*"Leave editor", "enter")
+        await until(pilot, lambda: app.focused is app.query_one(StepView), 5)
 
 
 # -- focus: the keys shown are the keys that work -------------------------------------
