@@ -1,7 +1,7 @@
 """The keys the footer and the help offer, pressed in a real terminal (tmux).
 
 What a terminal delivers is the point here: ctrl+r reaches the app as itself, where
-ctrl+enter would arrive as plain enter.
+ctrl+enter would not (most terminals send it as plain enter; tmux 3.3 drops it).
 """
 
 from __future__ import annotations

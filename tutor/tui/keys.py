@@ -24,7 +24,8 @@ KEYS: tuple[Binding, ...] = (
     Binding("q", "quit", "Quit", id="quit-q", show=False),
     Binding("enter,r", "run_step", "Run", id="run"),
     # In the exercise editor enter and r are typed, so the footer shows this key there
-    # instead.  (ctrl+enter would not do: over SSH and in tmux it arrives as enter.)
+    # instead.  (ctrl+enter would not do: most terminals send it as plain enter, and
+    # tmux 3.3 drops it.)
     Binding("ctrl+r", "run_step", "Run", id="run-in-editor"),
     Binding("n,right", "next_step", "Next", id="next"),
     Binding("p,left", "previous_step", "Prev", id="previous"),
