@@ -580,7 +580,7 @@ async def test_the_lesson_list_opens_a_lesson(make_app, width: int, stays: bool)
     app = make_app(start_session=False)
     async with app.run_test(size=(width, 40)) as pilot:
         assert shown(app, "#lesson-list") is stays, "beside the step only when wide"
-        await pilot.press("l")
+        await pilot.press(*(["l", "l"] if stays else ["l"]))  # l first hides a list shown
         assert shown(app, "#lesson-list") and app.query_one("#lesson-list").has_focus
         await pilot.press("down", "enter")
         assert (app.lesson.id, app.step_index) == ("practice", 0)
@@ -891,7 +891,7 @@ async def test_the_lesson_list_shows_each_broken_file_dimmed_and_not_selectable(
     lessons = load_lessons(directory)
     app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
     async with app.run_test(size=(160, 40)) as pilot:
-        await pilot.press("l")
+        await pilot.press("l", "l")  # beside the step at 160 columns: l hides it, l again
         lesson_list = app.query_one("#lesson-list", OptionList)
         assert lesson_list.has_focus
         prompts = [

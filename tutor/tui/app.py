@@ -13,16 +13,22 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterable
-from functools import partial
 from typing import ClassVar, cast
 
 from textual import events, on, work
-from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
+from textual.app import (
+    App,
+    ComposeResult,
+    ScreenStackError,
+    SuspendNotSupported,
+    SystemCommand,
+)
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, OptionList, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -54,7 +60,13 @@ from tutor.session import (
 )
 from tutor.session import Progress as ProgressEvent
 from tutor.tui.authoring import LessonFilesChanged, attach_command, follow_moves, place_after
-from tutor.tui.keys import KEYS, help_rows
+from tutor.tui.keys import (
+    KEYS,
+    REPLACED_SYSTEM_COMMANDS,
+    help_rows,
+    moving_rows,
+    palette_commands,
+)
 from tutor.tui.lifecycle import ProcessLifecycle
 from tutor.tui.live import LiveRun, OutputView
 from tutor.tui.messages import SessionReady, SessionStateChanged
@@ -144,6 +156,8 @@ class TutorApp(App[None]):
         """The step whose metrics the Training tab shows (None: it shows none)."""
         self._progress_from: str | None = None
         """The lesson whose step the progress bar shows (None: it is hidden)."""
+        self._restarting = False
+        """The app asked the runner for a fresh session and it is not there yet."""
         self._lifecycle = ProcessLifecycle(
             stop=lambda code: self.call_next(self._leave, code), abandon=self._abandon
         )
@@ -301,8 +315,9 @@ class TutorApp(App[None]):
 
     @property
     def running(self) -> bool:
-        """Whether steps or a console command run (or are about to)."""
-        return self._working("run") or self._working("console")
+        """Whether the session is taken: steps or a console command run (or are about
+        to), or it restarts."""
+        return self._restarting or self._working("run") or self._working("console")
 
     def _working(self, group: str) -> bool:
         return any(
@@ -312,6 +327,8 @@ class TutorApp(App[None]):
 
     def _busy_with(self) -> str:
         """What keeps the session from taking more code now, as words; "" when nothing."""
+        if self._restarting:
+            return "restarting"
         if self._working("run") or self.runner.running is not None:
             return "running a step"
         if self._working("console") or self.session.state is KernelState.BUSY:
@@ -521,20 +538,31 @@ class TutorApp(App[None]):
 
     # -- actions --------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        try:
+            focused = self.focused
+        except ScreenStackError:  # asked before the app runs: nothing has the focus
+            focused = None
+        return self._applies(action, focused)
+
+    def _applies(self, action: str, focused: Widget | None) -> bool:
+        """Whether ``action`` applies now, with ``focused`` holding the focus: the footer
+        shows, and the command palette offers, only what does."""
         step = self.lesson.steps[self.step_index]
         ready = self.session.state is KernelState.IDLE and not self.running
-        if action in ("run_step", "run_to_here"):
+        if action == "run_step":  # the console's enter runs its own code, not the step
+            return ready and not isinstance(focused, ConsoleInput)
+        if action == "run_to_here":
             return ready
         if action == "interrupt":
-            return self.running or self.session.state is KernelState.BUSY
+            return not self._restarting and (self.running or self.session.state is KernelState.BUSY)
         if action in ("solution", "edit", "own_editor"):
             return step.is_exercise
         if action == "explain":
-            return isinstance(self.focused, CodeEditor)
+            return isinstance(focused, CodeEditor)
         if action == "leave_editor":
-            return isinstance(self.focused, TextArea)
+            return isinstance(focused, TextArea)
         if action == "restart":
-            return self.session.state is not KernelState.STARTING
+            return self.session.state is not KernelState.STARTING and not self._restarting
         if action == "toggle_panel":
             return self._one_side_at_a_time
         return True
@@ -589,7 +617,7 @@ class TutorApp(App[None]):
             )
             self._interrupted_at = None
             self.runner.quarantine_running()  # it would hang the next replay too
-            await self._restart(replay=False)
+            self._restart(replay=False)
             return
         self._interrupted_at = self._interrupted_at or now
         self._interrupt_asked = self._working("run")
@@ -597,10 +625,17 @@ class TutorApp(App[None]):
         # Said once the step has ended: whether the interrupt stopped it, or came too late.
         self.notify("Asking the code to stop…", timeout=3)
 
-    async def action_restart(self) -> None:
-        await self._restart(replay=True)
+    def action_restart(self) -> None:
+        self._restart(replay=True)
 
-    async def _restart(self, *, replay: bool) -> None:
+    def _restart(self, *, replay: bool) -> None:
+        self._set_restarting(True)  # at once: the worker starts a moment later
+        self.restart_session(replay=replay)
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def restart_session(self, *, replay: bool) -> None:
+        """A fresh session (then, with ``replay``, the steps up to this one), in a worker:
+        keys and the session's state messages are answered while the old kernel goes."""
         self.workers.cancel_group(self, "run")
         self.workers.cancel_group(self, "console")
         self._forget_runs()
@@ -611,9 +646,19 @@ class TutorApp(App[None]):
         except SessionError as exc:
             self.notify(str(exc), title="Restart failed", severity="error")
             return
+        finally:
+            self._set_restarting(False)
         self.query_one(StepView).show_status("A fresh session.")
         if replay:
             self.run_steps(replay_only=True)
+
+    def _set_restarting(self, restarting: bool) -> None:
+        """From the key until the fresh session is there, the top bar says restarting and
+        nothing runs: the session itself says what it was until its old kernel is gone."""
+        self._restarting = restarting
+        for top in self.query(TopBar):  # none while the app is shutting down
+            top.restarting = restarting
+        self.refresh_bindings()
 
     async def action_hint(self) -> None:
         step = self.lesson.steps[self.step_index]
@@ -785,13 +830,15 @@ class TutorApp(App[None]):
         self.notify(edited.message, severity="information" if edited.code else "warning")
 
     def action_toggle_lessons(self) -> None:
-        """Show and focus the lesson list; from the list, hide it again."""
+        """Hide the lesson list if it shows (beside the step, in a wide terminal, it does),
+        else show it on the current lesson and focus it."""
         lesson_list = self.query_one(LessonList)
-        if lesson_list.display and lesson_list.has_focus:
+        if lesson_list.display:
             lesson_list.display = False
             self.query_one(StepView).focus()
         else:
             lesson_list.display = True
+            lesson_list.highlighted = self.lesson_index
             lesson_list.focus()
 
     def action_tab(self, tab: str) -> None:
@@ -847,18 +894,16 @@ class TutorApp(App[None]):
             self.notify("The loop is done: v shows its table and curves again.", timeout=4)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette (ctrl+p): Textual's own commands, then every key's action."""
-        yield from super().get_system_commands(screen)
-        for binding in KEYS:
-            if binding.description and binding.show:
-                if self.check_action(binding.action, ()) is False:
-                    continue
-                key = binding.key.split(",")[0]
-                yield SystemCommand(
-                    binding.description,
-                    f"key: {key}",
-                    partial(self.run_action, binding.action),
-                )
+        """The command palette (ctrl+p): each action of the app's keys that applies now,
+        once (from the table the footer and the help show), Textual's own commands that
+        are none of those, and "Reset progress".  ``screen`` is the one the palette was
+        opened on: its focus, not the palette's, says what applies."""
+        yield from palette_commands(
+            self, lambda action, _parameters: self._applies(action, screen.focused)
+        )
+        for command in super().get_system_commands(screen):
+            if command.title not in REPLACED_SYSTEM_COMMANDS:
+                yield command
         yield SystemCommand(
             "Reset progress",
             "forget finished steps and exercise code, and go back to the first step",
@@ -902,7 +947,7 @@ class TutorApp(App[None]):
     def action_help(self) -> None:
         from tutor.tui.screens.help import HelpScreen  # not needed for the first screen
 
-        self.push_screen(HelpScreen(help_rows(self)))
+        self.push_screen(HelpScreen(help_rows(self), moving_rows(self)))
 
     async def action_quit(self) -> None:
         await self._leave()

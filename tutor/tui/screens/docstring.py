@@ -22,6 +22,8 @@ class DocstringScreen(ModalScreen[None]):
         border: round $primary; border-title-color: $text; padding: 0 1;
     }
     """
+    AUTO_FOCUS = "VerticalScroll"
+    """The arrows and page keys scroll a long docstring at once."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close", id="close-docstring"),
         Binding("f1", "dismiss", "Close", show=False),

@@ -53,6 +53,11 @@ class CodeEditor(TextArea):
         """The cursor as the kernel counts it: code points from the start of ``text``."""
         return self.document.get_index_from_location(self.cursor_location)
 
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
+        """Enter types a new line here (a key Textual's TextArea does not count as its
+        own), so the app's enter binding neither fires nor shows while this has focus."""
+        return (key == "enter" and not self.read_only) or super().check_consume_key(key, character)
+
     def _wants_completion(self) -> bool:
         row, column = self.cursor_location
         before = self.document.get_line(row)[:column]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -33,6 +35,10 @@ class LessonList(OptionList):
     }
     LessonList:focus { border: round $primary; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select", "Open lesson", id="open-lesson"),
+    ]
+    """Enter opens the lesson chosen (OptionList's own enter, shown in the footer)."""
 
     def show(self, lessons: LessonSet, progress: Progress, current: int) -> None:
         self.border_title = "Lessons"

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from textual.events import Resize
-from textual.widgets import DataTable
 
 from tutor.metrics import best_index
 from tutor.protocol import Row
 from tutor.render import RowGap, format_metric, select_rows
+from tutor.tui.widgets.panel_table import PanelTable
 
 SHOWN_ROWS = 15
 """The most history rows the table shows, however tall it is."""
 
 
-class LossTable(DataTable):
+class LossTable(PanelTable):
     """As many of the newest rows as fit; the best row is marked ★ and, when it is older
     than those, shown on top of them, so it never scrolls out of view."""
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
-
 from tutor.protocol import Inspection
 from tutor.render import format_bytes, format_stat
+from tutor.tui.widgets.panel_table import PanelTable
 
 COLUMNS = (
     "name",
@@ -73,7 +72,7 @@ def summary_row(entry: Inspection) -> tuple[str, ...]:
     )
 
 
-class TensorInspector(DataTable):
+class TensorInspector(PanelTable):
     """Refreshed after every step; cleared when the session restarts."""
 
     DEFAULT_CSS = """

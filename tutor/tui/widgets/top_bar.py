@@ -10,6 +10,7 @@ from tutor.session import Memory
 
 STATE_STYLE = {
     "starting": "$warning",
+    "restarting": "$warning",
     "idle": "$success",
     "busy": "$accent",
     "dead": "$error",
@@ -38,14 +39,18 @@ class TopBar(Static):
     """The session's state: starting, idle, busy, dead or stopped."""
     memory: reactive[str] = reactive("")
     """The session's CUDA memory after the last run (``memory_text``); "" before it used CUDA."""
+    restarting: reactive[bool] = reactive(False)
+    """The app has asked for a fresh session: shown over ``state``, which stays what it
+    was while the old kernel is stopped."""
 
     def show_memory(self, memory: Memory) -> None:
         self.memory = memory_text(memory)
 
     def render(self) -> str:
-        colour = STATE_STYLE.get(self.state, "$text")
+        state = "restarting" if self.restarting else self.state
+        colour = STATE_STYLE.get(state, "$text")
         memory = f" {self.memory}" if self.memory else ""
-        return f"[{colour}]●[/] {self.state:<8} [b]{self.device}[/b]{memory}  │  {self.position}"
+        return f"[{colour}]●[/] {state:<8} [b]{self.device}[/b]{memory}  │  {self.position}"
 
 
 def memory_text(memory: Memory) -> str:
