@@ -166,4 +166,5 @@ def test_the_app_with_a_session_never_imports_torch(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result == {"rows": 1, "torch": False}
+    # The tensor, and the Tensors tab's total for its device.
+    assert result == {"rows": 2, "torch": False}

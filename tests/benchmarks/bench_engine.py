@@ -115,7 +115,6 @@ async def track_overhead(rounds: int) -> tuple[list[float], list[float], int]:
 
 
 SCRIPT_PRELUDE = """\
-import pathlib
 import subprocess
 from tutor.kernel import *
 from tutor.kernel import recorder as _recorder
@@ -126,11 +125,6 @@ class _Shell:
 
     def system(self, command):
         subprocess.run(command, shell=True, check=False, stdout=subprocess.DEVNULL)
-
-    def run_cell_magic(self, name, line, cell):
-        \"\"\"``%%writefile PATH``, the one cell magic the lessons use.\"\"\"
-        assert name == "writefile", name
-        pathlib.Path(line.strip()).write_text(cell)
 
 
 def get_ipython():
