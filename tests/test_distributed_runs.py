@@ -209,7 +209,8 @@ async def test_a_rank_that_hangs_before_an_all_reduce_is_stopped_by_the_timeout(
     assert time.monotonic() - started < 45 + 10
     assert nothing_left(tag)
     assert kernel.state is KernelState.IDLE
-    assert kernel._dir is not None and not list(kernel._dir.glob("torchrun-*")), (
+    session_dir = kernel.connection_file.parent
+    assert session_dir.is_dir() and not list(session_dir.glob("torchrun-*")), (
         "the run's logs and relay file are removed"
     )
 
