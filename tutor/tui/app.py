@@ -929,10 +929,8 @@ class TutorApp(App[None]):
         command = attach_command(path)
         self.copy_to_clipboard(command)
         self.notify(
-            f"{command}\n\nCopied to the clipboard where the terminal allows it. "
-            "Run it in another terminal on this machine (pip install jupyter-console "
-            "first: tutor does not install it). It shares this session's variables; "
-            "a restart gives the session a new connection file.",
+            f"{command}\n\nCopied where the terminal allows. Needs jupyter-console, "
+            "which tutor does not install.",
             title="Attach Jupyter",
             timeout=30,
             markup=False,
