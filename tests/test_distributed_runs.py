@@ -10,6 +10,7 @@ the session killed mid-run, and after each, no rank or torchrun process left.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterator
@@ -107,6 +108,17 @@ def launched(tag: str) -> list[psutil.Process]:
             continue
         if process.info["status"] != psutil.STATUS_ZOMBIE:
             found.append(process)
+    return found
+
+
+def listening(processes: list[psutil.Process]) -> set[str]:
+    """The addresses the processes' TCP sockets listen on."""
+    found = set()
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            for socket in process.net_connections(kind="inet"):
+                if socket.status == psutil.CONN_LISTEN:
+                    found.add(socket.laddr.ip)
     return found
 
 
@@ -229,6 +241,9 @@ async def test_no_rank_outlives_a_session_killed_mid_run(work: Path) -> None:
             assert time.monotonic() < deadline, "the ranks never started"
             await asyncio.sleep(0.1)
         assert launched(tag), "torchrun and its ranks run"
+        # The rendezvous store, and whatever else listens, is on the loopback only.
+        addresses = listening(launched(tag))
+        assert addresses and addresses <= {"127.0.0.1"}, addresses
         await kernel.restart()  # the old kernel's process group is killed
         events = await run
         assert isinstance(events[-1], Finished) and events[-1].status is RunStatus.DEAD

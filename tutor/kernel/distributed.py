@@ -4,9 +4,9 @@ torchrun (``python -m torch.distributed.run``) does the work: it starts one
 process per rank on this machine, with a c10d rendezvous on the loopback
 address (``--standalone`` resolves the host name, which took three times as
 long), tees each rank's output with a ``[rank N]`` prefix, and stops every
-rank when one fails.  Every connection goes over 127.0.0.1 (gloo and NCCL are
-pointed at the loopback interface); torch's ``TCPStore`` servers still listen on
-every interface, which torch offers no way to change.  tutor adds what a step
+rank when one fails.  Every socket is on 127.0.0.1: gloo and NCCL are pointed at
+the loopback interface, and torchrun's two ``TCPStore`` servers (which would listen
+on every interface) are handed sockets bound to it.  tutor adds what a step
 needs around it:
 
 - rank 0's ``track()`` rows and ``progress()`` reach the step's live table and
@@ -513,6 +513,36 @@ def _write_error_file(message: str, callstack: str) -> None:
         json.dump(data, handle)
 
 
+def _rendezvous_store_on_loopback() -> None:
+    """torch's TCPStore server listens on every interface, whatever host it is given;
+    given a socket already bound (``master_listen_fd``), it listens on that one alone.
+    torchrun hosts two stores, the c10d rendezvous's and the one it shares with the
+    ranks: here, both on the loopback address only."""
+    import socket
+
+    from torch.distributed import TCPStore
+    from torch.distributed.elastic.rendezvous import c10d_rendezvous_backend as backend
+    from torch.distributed.elastic.rendezvous import dynamic_rendezvous
+
+    def loopback_store(host, port, *args, is_master=False, **kwargs):  # type: ignore[no-untyped-def]
+        if not is_master or host != LOOPBACK or "master_listen_fd" in kwargs:
+            return TCPStore(host, port, *args, is_master=is_master, **kwargs)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(socket.SOMAXCONN)
+        port = listener.getsockname()[1]
+        # The store owns the socket from here on.
+        kwargs["master_listen_fd"] = listener.detach()
+        return TCPStore(host, port, *args, is_master=True, **kwargs)
+
+    def shared_store(self, master_addr, master_port):  # type: ignore[no-untyped-def]
+        return loopback_store(master_addr, master_port, is_master=True, multi_tenant=True)
+
+    backend.TCPStore = loopback_store
+    dynamic_rendezvous.DynamicRendezvousHandler._create_tcp_store_server = shared_store
+
+
 def launch_main(argv: list[str]) -> None:
     """torchrun itself, made to die with the session: the kernel's death kills it, and
     its ranks die with it (each has its own parent-death signal).  Killed, not asked to
@@ -520,6 +550,7 @@ def launch_main(argv: list[str]) -> None:
     busy machine torchrun outlived a 15 s wait that way)."""
     die_with_parent(signal.SIGKILL)
     os.environ[PARENT_ENV] = str(os.getpid())
+    _rendezvous_store_on_loopback()
     import runpy
 
     sys.argv = ["torchrun", *argv]
