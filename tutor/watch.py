@@ -85,13 +85,14 @@ def reload_lessons(current: LessonSet) -> Reload:
     fresh = load_lessons(current.directory)
     broken = {Path(error.path).resolve() for error in fresh.errors}
     loaded = {lesson.path.resolve() for lesson in fresh.lessons}
+    fresh_ids = {lesson.id for lesson in fresh.lessons}
     kept = tuple(
         lesson
         for lesson in current.lessons
-        if lesson.path.resolve() in broken and lesson.path.resolve() not in loaded
+        if (path := lesson.path.resolve()) in broken
+        and path not in loaded
+        and lesson.id not in fresh_ids
     )
-    fresh_ids = {lesson.id for lesson in fresh.lessons}
-    kept = tuple(lesson for lesson in kept if lesson.id not in fresh_ids)
     lessons = LessonSet(
         current.directory, sorted([*fresh.lessons, *kept], key=_order), list(fresh.errors)
     )
