@@ -76,32 +76,53 @@ for epoch in progress(range(5000)):
 """
 
 
-def first_screen(argv: list[str], text: str, env: dict[str, str]) -> float:
-    """Seconds from starting ``argv`` in a 100x30 pseudo-terminal until ``text`` is on it."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        argv, stdin=follower, stdout=follower, stderr=follower, env=env, start_new_session=True
-    )
-    os.close(follower)
-    written = b""
-    try:
-        while time.perf_counter() - started < 60:
-            if select.select([leader], [], [], 0.5)[0]:
-                written += os.read(leader, 1 << 16)
+class Terminal:
+    """A real process in a 100x30 pseudo-terminal, read for the text a person would see."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+        self.leader, follower = pty.openpty()
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        self.process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(follower)
+
+    def wait_for(self, text: str, seconds: float = 60) -> float:
+        """Read the terminal until ``text`` shows; the moment it did."""
+        deadline = time.perf_counter() + seconds
+        written = b""
+        while time.perf_counter() < deadline:
+            if select.select([self.leader], [], [], 0.02)[0]:
+                written += os.read(self.leader, 1 << 16)
                 if text in ESCAPE.sub("", written.decode("utf-8", "ignore")):
-                    return time.perf_counter() - started
+                    return time.perf_counter()
         raise RuntimeError(f"{text!r} never showed: {written[-2000:]!r}")
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
+
+    def close(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
         try:  # the terminal must be read while the app restores it, or it may block
-            while select.select([leader], [], [], 0.2)[0] and os.read(leader, 1 << 16):
+            while select.select([self.leader], [], [], 0.2)[0] and os.read(self.leader, 1 << 16):
                 pass
         except OSError:
             pass
-        process.wait(timeout=30)
-        os.close(leader)
+        self.process.wait(timeout=30)
+        os.close(self.leader)
+
+
+def first_screen(argv: list[str], text: str, env: dict[str, str]) -> float:
+    """Seconds from starting ``argv`` in a 100x30 pseudo-terminal until ``text`` is on it."""
+    started = time.perf_counter()
+    terminal = Terminal(argv, env)
+    try:
+        return terminal.wait_for(text) - started
+    finally:
+        terminal.close()
 
 
 async def streaming(directory: Path) -> dict[str, float]:

@@ -10,21 +10,14 @@ the terminal (goal <= 300 ms).
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
-import pty
-import select
-import signal
 import statistics
-import struct
-import subprocess
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
 
-from bench_app import ESCAPE
+from bench_app import Terminal
 
 LESSON = """---
 title: Watched
@@ -40,44 +33,6 @@ requires: []
 x = 1
 ```
 """
-
-
-class Terminal:
-    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self.leader, follower = pty.openpty()
-        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-        self.process = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            stdin=follower,
-            stdout=follower,
-            stderr=follower,
-            env=env,
-            start_new_session=True,
-        )
-        os.close(follower)
-        self.written = ""
-
-    def wait_for(self, text: str, seconds: float = 60) -> float:
-        """Read the terminal until ``text`` shows; the moment it did."""
-        deadline = time.perf_counter() + seconds
-        raw = b""
-        while time.perf_counter() < deadline:
-            if select.select([self.leader], [], [], 0.02)[0]:
-                raw += os.read(self.leader, 1 << 16)
-                if text in ESCAPE.sub("", raw.decode("utf-8", "ignore")):
-                    return time.perf_counter()
-        raise RuntimeError(f"{text!r} never showed")
-
-    def close(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            while select.select([self.leader], [], [], 0.2)[0] and os.read(self.leader, 1 << 16):
-                pass
-        except OSError:
-            pass
-        self.process.wait(timeout=30)
-        os.close(self.leader)
 
 
 def main() -> None:
@@ -96,7 +51,7 @@ def main() -> None:
         }
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         terminal = Terminal(
-            [sys.executable, "-m", "tutor", "--watch", "--lessons", str(folder)], Path(work), env
+            [sys.executable, "-m", "tutor", "--watch", "--lessons", str(folder)], env, Path(work)
         )
         try:
             terminal.wait_for("Prose number 0.")
