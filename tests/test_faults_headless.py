@@ -14,11 +14,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 
-from tests.builders import lesson_step, lesson_text
+from tests.builders import lesson_step, lesson_text, write_lesson_dir
 from tests.faults import FAULTS, MEMORY_LIMIT, RANK_FAULTS, Fault, rank_script
 from tests.processes import LONGEST_RUN_S, TEST_TAG, kernel_pids
 
@@ -43,30 +45,23 @@ def limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-@pytest.fixture(scope="module")
-def matrix(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[subprocess.CompletedProcess, dict, float, set[int]]:
-    root = tmp_path_factory.mktemp("faults")
-    lessons = root / "lessons"
-    lessons.mkdir()
+def run_fault_course(
+    root: Path, course: list[tuple[Fault, list[str]]], *options: str, **run: Any
+) -> tuple[subprocess.CompletedProcess, dict]:
+    """Headless over a setup lesson, then each fault's lesson (its steps) followed by its
+    probe lesson; what the run printed, and its JSON report."""
     files = {
         "00_setup.md": lesson_text(
             "Setup", lesson_step("Canary", "canary = 41"), lesson_id="setup", requires=[]
         )
     }
-    for number, fault in enumerate(FAULTS, start=1):
-        steps = [lesson_step("The fault", fault.code)]
-        if fault.check:
-            steps.append(lesson_step("Still right", check=fault.check))
+    for number, (fault, steps) in enumerate(course, start=1):
         files[f"{2 * number:02d}_{fault.name}.md"] = lesson_text(
             fault.name, *steps, lesson_id=fault.name, requires=[]
         )
         files[f"{2 * number + 1:02d}_after-{fault.name}.md"] = probe(fault)
-    for name, text in files.items():
-        (lessons / name).write_text(text)
-    before = kernel_pids()
-    started = time.monotonic()
+    lessons = write_lesson_dir(root / "lessons", files)
+    report = root / "report.json"
     result = subprocess.run(
         [
             sys.executable,
@@ -76,10 +71,9 @@ def matrix(
             "-q",
             "--lessons",
             str(lessons),
-            "--timeout",
-            "3",
+            *options,
             "--report-json",
-            str(root / "report.json"),
+            str(report),
         ],
         cwd=root,
         capture_output=True,
@@ -87,10 +81,26 @@ def matrix(
         timeout=LONGEST_RUN_S,
         stdin=subprocess.DEVNULL,
         env={**os.environ, "NO_COLOR": "1"},
-        preexec_fn=limit_memory,
+        **run,
     )
+    return result, json.loads(report.read_text())
+
+
+@pytest.fixture(scope="module")
+def matrix(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess, dict, float, set[int]]:
+    root = tmp_path_factory.mktemp("faults")
+    course = []
+    for fault in FAULTS:
+        steps = [lesson_step("The fault", fault.code)]
+        if fault.check:
+            steps.append(lesson_step("Still right", check=fault.check))
+        course.append((fault, steps))
+    before = kernel_pids()
+    started = time.monotonic()
+    result, report = run_fault_course(root, course, "--timeout", "3", preexec_fn=limit_memory)
     elapsed = time.monotonic() - started
-    report = json.loads((root / "report.json").read_text())
     return result, report, elapsed, kernel_pids() - before
 
 
@@ -224,48 +234,15 @@ def rank_matrix(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[subprocess.CompletedProcess, dict]:
     root = tmp_path_factory.mktemp("rank-faults")
-    lessons = root / "lessons"
-    lessons.mkdir()
-    files = {
-        "00_setup.md": lesson_text(
-            "Setup", lesson_step("Canary", "canary = 41"), lesson_id="setup", requires=[]
-        )
-    }
-    for number, fault in enumerate(RANK_FAULTS, start=1):
+    course = []
+    for fault in RANK_FAULTS:
         (root / f"{fault.name}.py").write_text(rank_script(fault))
         launch = lesson_step("The fault", f"run_distributed('{fault.name}.py', nproc=2)")
-        files[f"{2 * number:02d}_{fault.name}.md"] = lesson_text(
-            fault.name, launch, lesson_id=fault.name, requires=[]
-        )
-        files[f"{2 * number + 1:02d}_after-{fault.name}.md"] = probe(
-            Fault(fault.name, "", fault.error)
-        )
-    for name, text in files.items():
-        (lessons / name).write_text(text)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tutor",
-            "--headless",
-            "-q",
-            "--device",
-            "cpu",
-            "--lessons",
-            str(lessons),
-            "--timeout",
-            str(RANK_TIMEOUT_S),
-            "--report-json",
-            str(root / "report.json"),
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=LONGEST_RUN_S,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "NO_COLOR": "1"},
+        course.append((Fault(fault.name, "", fault.error), [launch]))
+    result, report = run_fault_course(
+        root, course, "--device", "cpu", "--timeout", str(RANK_TIMEOUT_S)
     )
-    return result, json.loads((root / "report.json").read_text()), os.environ[TEST_TAG]
+    return result, report, os.environ[TEST_TAG]
 
 
 @pytest.mark.parametrize("fault", RANK_FAULTS, ids=[f.name for f in RANK_FAULTS])
