@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -215,6 +217,61 @@ def test_a_torchrun_failure_without_a_summary_says_its_exit_code(tmp_path: Path)
     error = distributed.failed_rank(tmp_path, "usage: torchrun …\n", 2, 2)
     assert str(error) == "torchrun exited with code 2"
     assert "usage: torchrun" in "\n".join(error._render_traceback_())
+
+
+# --------------------------------------------------------------------------- the end of a rank
+
+LEAVES_A_MODEL = """\
+import os, sys, weakref
+import torch, torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+
+def main():
+    dist.init_process_group("gloo", init_method="file://" + os.path.abspath("store"),
+                            rank=0, world_size=1)
+    model = DistributedDataParallel(torch.nn.Linear(1, 1))
+    model(torch.ones(2, 1)).sum().backward()
+    model.keeps = [model]  # a reference cycle: only the garbage collector frees it
+    global freed
+    freed = weakref.ref(model, lambda _: print(f"freed while finalizing: {sys.is_finalizing()}"))
+    if sys.argv[1] == "destroys":
+        dist.destroy_process_group()
+
+
+main()
+import atexit
+atexit.register(lambda: print(f"group open at exit: {dist.is_initialized()}", flush=True))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ending", ["destroys", "leaves"])
+def test_a_rank_frees_the_scripts_model_and_group_before_python_shuts_down(
+    tmp_path: Path, ending: str
+) -> None:
+    """A DDP model freed while Python shuts down can abort the rank (gloo's threads then
+    free its last all-reduce without the interpreter): the rank frees it first."""
+    (tmp_path / "script.py").write_text(LEAVES_A_MODEL)
+
+    def run(*command: str) -> str:
+        done = subprocess.run(
+            [sys.executable, *command, "script.py", ending],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"},
+        )
+        (tmp_path / "store").unlink(missing_ok=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    plain = run()
+    assert "freed while finalizing: True" in plain, "without tutor, the model outlives Python"
+    as_a_rank = run("-m", "tutor.kernel.rank")
+    assert "freed while finalizing: False" in as_a_rank
+    assert "group open at exit: False" in as_a_rank
 
 
 # --------------------------------------------------------------------------- GPU memory
