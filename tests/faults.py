@@ -115,14 +115,17 @@ class RankFault:
 
 RANK_SCRIPT = """\
 import os, sys, time
+from pathlib import Path
 import torch
 import torch.distributed as dist
 
 dist.init_process_group("gloo")
+Path(sys.argv[1], f"joined.{{dist.get_rank()}}").touch()
 if dist.get_rank() == 1:
 {rank_1}
 dist.all_reduce(torch.ones(1))
 """
+"""Run with a folder as its argument, where each rank leaves a mark once it has joined."""
 
 
 def rank_script(fault: RankFault) -> str:

@@ -202,23 +202,30 @@ async def test_a_rank_that_raises_fails_the_step_with_its_own_exception(
     assert await kernel.evaluate("canary") == 41, "the session keeps its state"
 
 
+HANG_TIMEOUTS_S = (15, 60)
+"""The hang's step timeout: the first, unless the ranks had not both reached the hang by
+then (a machine too busy to start them in time); then once more with the second."""
+
+
 async def test_a_rank_that_hangs_before_an_all_reduce_is_stopped_by_the_timeout(
     session: tuple[KernelSession, str], work: Path
 ) -> None:
     kernel, tag = session
-    marks = work / "hang-marks"
-    marks.mkdir()
-    started = time.monotonic()
-    events = await collect(
-        kernel, f"run_distributed('hangs.py', nproc=2, args=[{str(marks)!r}])", timeout=45
-    )
+    for attempt, timeout in enumerate(HANG_TIMEOUTS_S):
+        marks = work / f"hang-marks-{attempt}"
+        marks.mkdir()
+        started = time.monotonic()
+        code = f"run_distributed('hangs.py', nproc=2, args=[{str(marks)!r}])"
+        events = await collect(kernel, code, timeout=timeout)
+        took = time.monotonic() - started
+        reached = sorted(p.name for p in marks.iterdir())
+        if reached == ["reached.0", "reached.1"]:
+            break
     finished = events[-1]
     assert isinstance(finished, Finished) and finished.status is RunStatus.TIMEOUT, events[-3:]
-    assert sorted(p.name for p in marks.iterdir()) == ["reached.0", "reached.1"], (
-        "both ranks reached the hang before the timeout"
-    )
+    assert reached == ["reached.0", "reached.1"], "both ranks reached the hang before the timeout"
     assert not finished.state_lost, "one interrupt stopped it; the session is kept"
-    assert time.monotonic() - started < 45 + 10
+    assert took < timeout + 10
     assert nothing_left(tag)
     assert kernel.state is KernelState.IDLE
     session_dir = kernel.connection_file.parent
