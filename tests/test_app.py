@@ -7,6 +7,7 @@ learner code in a real one: interrupting it, checking an exercise, quitting.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
@@ -827,6 +828,32 @@ async def test_an_interrupt_that_came_too_late_says_nothing_was_stopped(tmp_path
         await pilot.press("ctrl+c")  # the scripted code does not stop: it ends on its own
         await ready(pilot, app)
         assert "passed" in status_text(app)
+        assert not any(n.startswith("Interrupted") for n in notes(app))
+        assert "The step ended before the interrupt reached it: nothing was stopped." in notes(app)
+
+
+async def test_an_interrupt_that_crossed_the_end_of_the_step_says_nothing_was_stopped(
+    tmp_path: Path,
+) -> None:
+    """ctrl+c after the step ended but while the run still tidies up (here, the Tensors
+    tab waits for the session's answer): the interrupt reaches nothing, and it says so."""
+    app = one_step_app(tmp_path, "x = 1", Reply([]))
+    answer = asyncio.Event()
+    asked = app.session.inspect
+
+    async def slow_inspect() -> list:
+        await answer.wait()
+        return await asked()
+
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        app.session.inspect = slow_inspect  # type: ignore[method-assign]
+        await pilot.press("enter")
+        await until(pilot, lambda: "passed" in status_text(app) and app.running)
+        await pilot.press("ctrl+c")
+        assert "Asking the code to stop…" in notes(app)
+        answer.set()
+        await ready(pilot, app)
         assert not any(n.startswith("Interrupted") for n in notes(app))
         assert "The step ended before the interrupt reached it: nothing was stopped." in notes(app)
 

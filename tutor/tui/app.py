@@ -10,6 +10,7 @@ is ``lifecycle``'s job.  torch is never imported here.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -359,6 +360,19 @@ class TutorApp(App[None]):
     ) -> None:
         """Replay what the current step builds on, then run it (unless ``replay_only``).
         ``through_current``: the replay runs the current step too."""
+        try:
+            await self._run_steps(replay_only, rerun_lesson, through_current)
+        except asyncio.CancelledError:
+            self._interrupt_asked = False  # a restart: it says what became of the run
+            raise
+        # An interrupt still unanswered came after the last step had ended (the key and
+        # the end crossed, say while the Tensors tab was brought up to date).
+        if self._interrupt_asked:
+            self._say_if_the_interrupt_came_late("replay" if replay_only else "step")
+
+    async def _run_steps(
+        self, replay_only: bool, rerun_lesson: bool, through_current: bool
+    ) -> None:
         lesson, index = self.lesson, self.step_index
         self._remember_editor()
         self._interrupt_asked = False
@@ -372,11 +386,6 @@ class TutorApp(App[None]):
             replayed = await self._consume(
                 self.runner.replay_to(lesson, index + through_current, solved=solved)
             )
-            if self._interrupt_asked:  # it came after the last step had ended
-                self._interrupt_asked = False
-                self.notify(
-                    "The replay ended before the interrupt reached it: nothing was stopped."
-                )
             if replayed:
                 left_out = self._left_out(lesson, index)
                 view.show_status(
@@ -406,6 +415,10 @@ class TutorApp(App[None]):
         )
         self._show_lesson_metrics()
         await self._refresh_inspector()
+
+    def _say_if_the_interrupt_came_late(self, what: str) -> None:
+        self._interrupt_asked = False
+        self.notify(f"The {what} ended before the interrupt reached it: nothing was stopped.")
 
     def _left_out(self, lesson: Lesson, index: int) -> str:
         """The earlier steps a replay leaves out (quarantined) and the session lacks, named."""
@@ -500,11 +513,11 @@ class TutorApp(App[None]):
         if self._interrupt_asked and event.replay and stopped:
             return False  # the replay stopped: RunStopped, next, says so
         if self._interrupt_asked and not event.replay:
-            self._interrupt_asked = False
-            if stopped:
+            if result.status is StepStatus.PASSED:
+                self._say_if_the_interrupt_came_late("step")
+            elif stopped:
                 self.notify("Interrupted. The session keeps its variables.")
-            elif result.status is StepStatus.PASSED:
-                self.notify("The step ended before the interrupt reached it: nothing was stopped.")
+            self._interrupt_asked = False
         if result.status is StepStatus.PASSED and by_the_learner:
             self.progress.mark_done(event.lesson.id, event.index)
             self._save()
