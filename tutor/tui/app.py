@@ -146,6 +146,8 @@ class TutorApp(App[None]):
         self._interrupted_at: float | None = None
         self._interrupt_asked = False
         """An interrupt was sent and the run has not yet said what came of it."""
+        self._run_kind = "step"
+        """What the last run of steps was: "step", or "replay" (a replay alone)."""
         self._editor_timer: Timer | None = None
         self._panel_for_run = False
         """The panel took a small screen for a running loop, and gives it back at the end."""
@@ -360,15 +362,12 @@ class TutorApp(App[None]):
     ) -> None:
         """Replay what the current step builds on, then run it (unless ``replay_only``).
         ``through_current``: the replay runs the current step too."""
+        self._run_kind = "replay" if replay_only else "step"
         try:
             await self._run_steps(replay_only, rerun_lesson, through_current)
         except asyncio.CancelledError:
             self._interrupt_asked = False  # a restart: it says what became of the run
             raise
-        # An interrupt still unanswered came after the last step had ended (the key and
-        # the end crossed, say while the Tensors tab was brought up to date).
-        if self._interrupt_asked:
-            self._say_if_the_interrupt_came_late("replay" if replay_only else "step")
 
     async def _run_steps(
         self, replay_only: bool, rerun_lesson: bool, through_current: bool
@@ -1003,6 +1002,12 @@ class TutorApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.refresh_bindings()
+        # An interrupt still unanswered once the run is over came after its last step had
+        # ended: the key and the end crossed (say, while the Tensors tab was being brought
+        # up to date, or as the run was finishing).
+        ended = event.worker.group == "run" and event.state is WorkerState.SUCCESS
+        if ended and self._interrupt_asked:
+            self._say_if_the_interrupt_came_late(self._run_kind)
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.notify(str(event.worker.error), title="Something went wrong", severity="error")
         if self._reload_pending and event.worker.is_finished and not self.running:
