@@ -46,13 +46,15 @@ check: install
 pytest = $(BIN)/python -m pytest $(1); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make: pytest ran no tests" >&2; exit 1; fi; exit $$status
 
-# Two test processes side by side (pytest-xdist), a module to a process, so that a
-# module's one kernel is shared by its tests. TESTS=... picks what to run.
-WORKERS ?= 2
+# Four test processes side by side (pytest-xdist): many tests wait on a kernel, a
+# terminal or a timeout, so two cores run four. Tests that share a module's fixture
+# (one kernel, say) run in one process; tests/conftest.py groups them. TESTS=... picks
+# what to run.
+WORKERS ?= 4
 TESTS ?=
 
 test: install-test
-	$(call pytest,-n $(WORKERS) --dist loadscope $(TESTS))
+	$(call pytest,-n $(WORKERS) --dist loadgroup $(TESTS))
 
 # The tests that start no kernel and no terminal: seconds, not minutes.
 test-fast: install-test

@@ -24,6 +24,52 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+SHARED = ("module", "package")
+"""Fixture scopes whose one value the tests of a module share: a kernel, a matrix's run."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns the marks into test ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """For ``--dist loadgroup`` (``make test``): the tests that share a module's fixtures
+    run in one process, so that each is made once; every other test goes to whichever
+    process is free, so that one long module keeps no other waiting.  Two tests are in
+    one group when they share such a fixture, or share one with a test of the group.
+    The tests marked slow are handed out first."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    groups: dict[str, list[tuple[set[str], list[pytest.Item]]]] = {}
+    for item in items:
+        shared = _shared_fixtures(item)
+        if not shared:
+            continue
+        module = groups.setdefault(item.module.__name__, [])
+        joined = [group for group in module if group[0] & shared]
+        names, members = set(shared), [item]
+        for group in joined:
+            module.remove(group)
+            names |= group[0]
+            members += group[1]
+        module.append((names, members))
+    for module_name, module in groups.items():
+        for names, members in module:
+            for item in members:
+                item.add_marker(pytest.mark.xdist_group(f"{module_name}:{min(names)}"))
+    # The slow tests first, so that the last to finish are short ones.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def _shared_fixtures(item: pytest.Item) -> set[str]:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return set()
+    return {
+        definition.argname
+        for definitions in info.name2fixturedefs.values()
+        for definition in definitions
+        if definition.scope in SHARED and definition.argname != "_own_processes_in_module"
+    }
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _own_processes_in_module() -> Iterator[None]:
     """Tag what a module-scoped fixture starts, as ``_own_processes`` does for a test."""

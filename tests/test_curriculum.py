@@ -62,7 +62,13 @@ def test_every_lesson_passes_in_one_session(tmp_path: Path) -> None:
     ], "every save ends with its file renamed into place, no temporary file left"
 
 
-@pytest.mark.parametrize("lesson_id", [lesson.id for lesson in LESSONS.lessons])
+@pytest.mark.parametrize(
+    "lesson_id",
+    [
+        pytest.param(lesson.id, marks=[pytest.mark.slow] if lesson.id == "distributed" else [])
+        for lesson in LESSONS.lessons
+    ],
+)
 @pytest.mark.kernel
 def test_each_lesson_passes_alone(tmp_path: Path, lesson_id: str) -> None:
     result, report = headless(tmp_path, "--lesson", lesson_id)
