@@ -3,9 +3,9 @@
     python tests/benchmarks/bench_engine.py [--rounds N]
 
 1. a no-op step on a warm session vs a bare jupyter_client execute;
-2. ``--headless`` over all bundled lessons vs the same code as one plain script;
-3. a 5,000-epoch training loop that records its losses every epoch, in a list
-   or with ``track()``.
+2. a 5,000-epoch training loop that records its losses every epoch, in a list
+   or with ``track()`` (with a second list run as a control, for the noise);
+3. ``--headless`` over the bundled lessons vs the same code as one plain script.
 """
 
 from __future__ import annotations
@@ -83,35 +83,35 @@ async def session_round_trips(rounds: int) -> list[float]:
     return times
 
 
-async def track_overhead(rounds: int) -> tuple[list[float], list[float], int]:
+LOOP_ROUNDS = 11
+"""Rounds of the training loop: one loop's time moves by several percent between runs."""
+
+
+async def track_overhead(rounds: int) -> tuple[list[float], list[float], list[float], int]:
+    """The loop's time with a list, with ``track()``, and with a list again (a control,
+    whose difference from the first says how much is noise), in the order A B A' one
+    round and A' B A the next, so that a drift in the machine's speed cancels out."""
     session = KernelSession()
     await session.start()
-    plain, tracked, rows = [], [], 0
+    plain, tracked, control, rows = [], [], [], 0
+    appending = TRAINING_LOOP.format(
+        track="records.append(dict(epoch=epoch, train_loss=loss.item(), "
+        "test_loss=test_loss.item()))"
+    )
+    tracking = TRAINING_LOOP.format(
+        track="track(epoch=epoch, train_loss=loss.item(), test_loss=test_loss.item())"
+    )
     try:
-        for _ in range(rounds):
-            for code, sink in (
-                (
-                    TRAINING_LOOP.format(
-                        track="records.append(dict(epoch=epoch, train_loss=loss.item(), "
-                        "test_loss=test_loss.item()))"
-                    ),
-                    plain,
-                ),
-                (
-                    TRAINING_LOOP.format(
-                        track="track(epoch=epoch, train_loss=loss.item(), "
-                        "test_loss=test_loss.item())"
-                    ),
-                    tracked,
-                ),
-            ):
+        for round_ in range(rounds):
+            order = [(appending, plain), (tracking, tracked), (appending, control)]
+            for code, sink in order if round_ % 2 == 0 else reversed(order):
                 async for event in session.run(code):
                     if isinstance(event, History):
                         rows = len(event.rows)
                 sink.append(await session.evaluate("elapsed"))
     finally:
         await session.shutdown()
-    return plain, tracked, rows
+    return plain, tracked, control, rows
 
 
 SCRIPT_PRELUDE = """\
@@ -208,14 +208,17 @@ def main() -> None:
     print(f"   tutor Session.run:                       {median_ms(ours)}")
     print(f"   ratio: {statistics.median(ours) / statistics.median(bare):.2f}x (goal <= 1.5x)")
 
-    plain, tracked, rows = asyncio.run(track_overhead(args.rounds))
-    overhead = statistics.median(tracked) / statistics.median(plain) - 1
-    print(f"2. 5,000-epoch training loop, median of {args.rounds}")
+    plain, tracked, control, rows = asyncio.run(track_overhead(LOOP_ROUNDS))
+    lists = statistics.median(plain + control)
+    overhead = statistics.median(tracked) / lists - 1
+    noise = statistics.median(control) / statistics.median(plain) - 1
+    print(f"2. 5,000-epoch training loop, median of {LOOP_ROUNDS}")
     print(
-        f"   appending to a list: {median_ms(plain)} {spread(plain, 1000, 0)}   "
-        f"track(): {median_ms(tracked)} {spread(tracked, 1000, 0)}"
+        f"   appending to a list: {median_ms(plain + control)} {spread(plain + control, 1000, 0)}"
+        f"   track(): {median_ms(tracked)} {spread(tracked, 1000, 0)}"
     )
     print(f"   overhead: {overhead * 100:+.1f}% (goal <= +5%); rows in history: {rows} of 5000")
+    print(f"   noise: the list's two runs in a round differ by {noise * 100:+.1f}%")
 
     script, headless, quiet = headless_vs_script(args.rounds)
     print(f"3. the bundled lessons but {', '.join(LEFT_OUT)}, wall time, median of {args.rounds}")
