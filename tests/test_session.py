@@ -19,6 +19,7 @@ import psutil
 import pytest
 import pytest_asyncio
 
+from tutor.kernel.recorder import FLUSH_INTERVAL_S
 from tutor.session import (
     ClearOutput,
     Display,
@@ -324,8 +325,8 @@ async def test_metrics_flood_history_complete_and_live_rate_limited(
     assert [row["i"] for row in rows] == [float(i) for i in range(10_000)]
     live = of_type(events, Metrics)
     assert live, "no live Metrics events at all"
-    # at most one batch per 50 ms (20 a second), plus the first and the last flush
-    assert len(live) <= done.duration_s * 20 + 5, (len(live), done.duration_s)
+    # at most one batch per FLUSH_INTERVAL_S, plus the first and the last flush
+    assert len(live) <= done.duration_s / FLUSH_INTERVAL_S + 5, (len(live), done.duration_s)
     assert len(live) < 200
     previous_end = 0
     for batch in live:
