@@ -10,7 +10,6 @@ is ``lifecycle``'s job.  torch is never imported here.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -363,15 +362,6 @@ class TutorApp(App[None]):
         """Replay what the current step builds on, then run it (unless ``replay_only``).
         ``through_current``: the replay runs the current step too."""
         self._run_kind = "replay" if replay_only else "step"
-        try:
-            await self._run_steps(replay_only, rerun_lesson, through_current)
-        except asyncio.CancelledError:
-            self._interrupt_asked = False  # a restart: it says what became of the run
-            raise
-
-    async def _run_steps(
-        self, replay_only: bool, rerun_lesson: bool, through_current: bool
-    ) -> None:
         lesson, index = self.lesson, self.step_index
         self._remember_editor()
         self._interrupt_asked = False
@@ -1002,12 +992,13 @@ class TutorApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.refresh_bindings()
-        # An interrupt still unanswered once the run is over came after its last step had
-        # ended: the key and the end crossed (say, while the Tensors tab was being brought
-        # up to date, or as the run was finishing).
-        ended = event.worker.group == "run" and event.state is WorkerState.SUCCESS
-        if ended and self._interrupt_asked:
-            self._say_if_the_interrupt_came_late(self._run_kind)
+        if event.worker.group == "run" and event.worker.is_finished and not self._working("run"):
+            # An interrupt still unanswered once a run has ended came after its last step
+            # had (the key and the end crossed, say while the Tensors tab was being brought
+            # up to date).  A run cancelled (a restart) or failed says what became of it.
+            if self._interrupt_asked and event.state is WorkerState.SUCCESS:
+                self._say_if_the_interrupt_came_late(self._run_kind)
+            self._interrupt_asked = False
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.notify(str(event.worker.error), title="Something went wrong", severity="error")
         if self._reload_pending and event.worker.is_finished and not self.running:
