@@ -198,7 +198,12 @@ def spread(values: list[float], unit: float = 1.0, digits: int = 2) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="repeats of the slow measurements")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help=f"repeats of the headless measurement (the loop runs {LOOP_ROUNDS} times)",
+    )
     args = parser.parse_args()
 
     bare = asyncio.run(bare_client_round_trips(300))
