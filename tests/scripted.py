@@ -198,7 +198,13 @@ class ScriptedSession:
                     reason = f"ran longer than {timeout:g} s and did not stop when interrupted"
                     self.death_reason = reason
                     self._set_state(KernelState.DEAD)
-                    yield Finished(RunStatus.TIMEOUT, time.monotonic() - started, reason, True)
+                    yield Finished(
+                        RunStatus.TIMEOUT,
+                        time.monotonic() - started,
+                        reason,
+                        True,
+                        restart_because="it ignored two interrupts",
+                    )
                 else:
                     yield Finished(RunStatus.TIMEOUT, time.monotonic() - started, "timeout")
                 return

@@ -398,3 +398,62 @@ def test_outside_tutor_a_plot_is_printed_as_text(capsys: pytest.CaptureFixture[s
     kernel.plot(("points", [0, 1, 2], [1, 0, 1]), title="Printed plot")
     out = capsys.readouterr().out
     assert "Printed plot" in out and "points" in out
+
+
+# --------------------------------------------------------------------------- the guard
+def _fake_module(name: str, origin: str) -> object:
+    import importlib.machinery
+    import types
+
+    module = types.ModuleType(name)
+    module.__spec__ = importlib.machinery.ModuleSpec(name, None, origin=origin)
+    return module
+
+
+def test_a_package_whose_import_stopped_partway_with_compiled_parts_loaded_is_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.machinery
+    import sys
+
+    from tutor.kernel.guard import cut_short_imports
+
+    compiled = importlib.machinery.EXTENSION_SUFFIXES[0]
+    leftovers = {
+        # what an interrupted ``import halfdone`` leaves: its compiled part, not itself
+        "halfdone._core": _fake_module("halfdone._core", f"/x/halfdone/_core{compiled}"),
+        "halfdone.utils": _fake_module("halfdone.utils", "/x/halfdone/utils.py"),
+        # pure Python leftovers import again without harm
+        "purepkg.sub": _fake_module("purepkg.sub", "/x/purepkg/sub.py"),
+        # a whole package, compiled parts and all
+        "wholepkg": _fake_module("wholepkg", "/x/wholepkg/__init__.py"),
+        "wholepkg._core": _fake_module("wholepkg._core", f"/x/wholepkg/_core{compiled}"),
+    }
+    for name, module in leftovers.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    assert "halfdone" not in sys.modules
+    assert cut_short_imports() == ["halfdone"]
+    monkeypatch.setitem(sys.modules, "halfdone", _fake_module("halfdone", "/x/halfdone/a.py"))
+    assert cut_short_imports() == []
+
+
+def test_the_guard_looks_again_only_after_a_run_that_changed_the_modules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.machinery
+    import sys
+
+    from tutor.kernel.guard import SessionGuard
+
+    guard = SessionGuard()
+    guard.after_run()
+    assert guard.cut_short == []
+    compiled = importlib.machinery.EXTENSION_SUFFIXES[0]
+    monkeypatch.setitem(
+        sys.modules, "halfdone._core", _fake_module("halfdone._core", f"/x{compiled}")
+    )
+    guard.after_run()
+    assert guard.cut_short == ["halfdone"]
+    monkeypatch.setitem(sys.modules, "halfdone", _fake_module("halfdone", "/x/a.py"))
+    guard.after_run()
+    assert guard.cut_short == [], "a package imported whole at last is no longer cut short"

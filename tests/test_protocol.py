@@ -16,6 +16,7 @@ import torch
 from tutor.kernel import as_json, plot, progress, recorder, track
 from tutor.kernel.inspect import describe_device, inspect_namespace
 from tutor.protocol import (
+    CUT_SHORT,
     KIND,
     MIME_TYPE,
     DeviceReport,
@@ -114,10 +115,9 @@ def test_the_summary_in_the_execute_reply_is_read(published: list[dict[str, Any]
         "user_expressions": {"summary": {"status": "ok", "data": {"application/json": value}}},
     }
 
-    async def collect() -> list[Any]:
-        return [event async for event in KernelSession()._summary_events(reply, set())]
-
-    assert asyncio.run(collect()) == [History([{"loss": 0.25}])]
+    summary = asyncio.run(KernelSession()._summary(reply))
+    assert summary is not None and summary[CUT_SHORT] == []
+    assert summary_events(summary, set()) == [History([{"loss": 0.25}])]
 
 
 def test_a_run_that_recorded_nothing_has_no_summary_events(

@@ -392,3 +392,60 @@ async def test_missing_name_hint_names_the_step_that_makes_it(
     step = lesson_results(events)["make"].steps[2]
     assert step.error.type == "NameError"
     assert "lesson 'make', step 1 (Make weights)" in step.hint
+
+
+INTERRUPTED_IMPORT = """\
+import sys
+
+class StopHalfway:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch.nn":
+            sys.meta_path.remove(self)
+            raise KeyboardInterrupt
+
+sys.meta_path.insert(0, StopHalfway())
+import torch
+"""
+"""``import torch`` stopped as ctrl+c stops it, once its compiled part (``torch._C``) is
+loaded: the interrupt is raised as it reaches ``torch.nn``, at the same point every
+time.  A learner's ctrl+c lands there in the first step after a restart, which
+imports torch."""
+
+
+async def test_an_import_of_torch_stopped_partway_restarts_the_session(
+    tmp_path: Path, load, lesson_md, step_md
+) -> None:
+    lessons = load(
+        {
+            "01_imports.md": lesson_md(
+                "Imports",
+                step_md("Keep", "kept = 1"),
+                step_md("Import torch", INTERRUPTED_IMPORT),
+                step_md("Use torch", "import torch\nassert torch.ones(2).sum().item() == 2"),
+                lesson_id="imports",
+                requires=[],
+            )
+        }
+    )
+    # Its own session, which has not imported torch yet.
+    kernel = KernelSession(cwd=tmp_path, device="cpu")
+    runner = Runner(kernel, lessons)
+    await runner.start()
+    try:
+        lesson = lessons.get("imports")
+        assert lesson is not None
+        events = [event async for event in runner.run_to(lesson, 1)]
+        [stopped] = [e.result for e in events if isinstance(e, StepFinished) and e.index == 1]
+        assert stopped.status is StepStatus.FAILED
+        assert stopped.error is not None and stopped.error.type == "KeyboardInterrupt"
+        assert stopped.error.message.startswith("`import torch` stopped partway"), stopped.error
+        assert stopped.error.message.endswith("so the session was restarted")
+        assert stopped.session_restarted is True
+        assert kernel.state is KernelState.IDLE, "the runner started a fresh session"
+        assert runner.held == frozenset()
+        # The next step replays the first and imports torch whole, in the fresh session.
+        events = [event async for event in runner.run_to(lesson, 2)]
+        last = [e.result for e in events if isinstance(e, StepFinished)][-1]
+        assert last.key == ("imports", 2) and last.status is StepStatus.PASSED, last.error
+    finally:
+        await kernel.shutdown()

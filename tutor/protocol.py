@@ -38,6 +38,9 @@ PROGRESS: Final = "progress"
 MEMORY: Final = "memory"
 """The key of a ``RunSummary``'s accelerator memory figures."""
 
+CUT_SHORT: Final = "cut_short"
+"""The key of a ``RunSummary``'s packages whose import was cut short."""
+
 RESULT: Final = "result"
 """The key of a ``RunSummary``'s result: the value of the cell's last expression."""
 
@@ -136,6 +139,9 @@ class RunSummary(TypedDict):
     result: ResultPayload | None
     memory: MemoryPayload | None
     """None where the session has not used CUDA."""
+    cut_short: list[str]
+    """Packages whose import the run stopped partway (``guard.cut_short_imports``): the
+    session cannot import them again, so it must restart."""
 
 
 class DeviceReport(TypedDict):

@@ -467,18 +467,16 @@ class Runner:
         if finished.status is RunStatus.DEAD:
             info = ErrorInfo("SessionDied", finished.reason)
         elif finished.status is RunStatus.TIMEOUT:
-            restarted = "; it ignored two interrupts, so the session was restarted"
-            info = ErrorInfo(
-                "Timeout",
-                f"the step ran longer than {self.timeout:g} s"
-                + (restarted if finished.state_lost else ""),
-            )
+            info = ErrorInfo("Timeout", f"the step ran longer than {self.timeout:g} s")
         elif finished.status is RunStatus.INTERRUPTED:
             info = ErrorInfo("KeyboardInterrupt", "interrupted")
         elif error is not None:
             info = ErrorInfo(error.type, error.message, clean_traceback(error.traceback))
         else:
             info = ErrorInfo("Error", finished.reason)
+        if finished.restart_because:
+            restarted = f"{finished.restart_because}, so the session was restarted"
+            info = replace(info, message="; ".join(filter(None, (info.message, restarted))))
         if block.kind is BlockKind.CHECK and info.type == "AssertionError":
             info = ErrorInfo(
                 "CheckFailed",

@@ -17,8 +17,7 @@ import sys
 import threading
 from typing import Any
 
-from tutor.kernel import recorder
-from tutor.kernel.guard import SessionGuard
+from tutor.kernel import guard, recorder
 from tutor.kernel.helpers import (
     history,
     plot,
@@ -106,7 +105,7 @@ def install(shell: Any) -> None:
     shell.push(helpers, interactive=False)
     shell.events.register("pre_run_cell", recorder.current.start_run)
     shell.events.register("post_run_cell", recorder.current.end_run)
-    shell.events.register("post_run_cell", SessionGuard().after_run)
+    shell.events.register("post_run_cell", guard.current.after_run)
     _record_results(shell)
 
 

@@ -166,6 +166,7 @@ class Recorder:
         self.run_result = ResultPayload(count=count, text=text)
 
     def summary(self) -> RunSummary:
+        from tutor.kernel import guard
         from tutor.kernel.inspect import cuda_memory
 
         return RunSummary(
@@ -175,6 +176,7 @@ class Recorder:
             progress=self.run_progress,
             result=self.run_result,
             memory=cuda_memory(),
+            cut_short=guard.current.cut_short,
         )
 
 

@@ -127,6 +127,9 @@ class Finished:
     duration_s: float
     reason: str = ""
     state_lost: bool = False
+    restart_because: str = ""
+    """Why the session stopped itself after a run that did not kill it (it would not
+    stop, or it stopped an import partway), for the words that say it restarted."""
 
 
 Event = (

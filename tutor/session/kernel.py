@@ -14,6 +14,7 @@ import queue
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 from tutor.output import strip_ansi
 from tutor.protocol import (
+    CUT_SHORT,
     MEMORY,
     METRICS,
     MIME_TYPE,
@@ -379,6 +381,7 @@ class KernelSession:
                             time.monotonic() - started,
                             reason=reason,
                             state_lost=True,
+                            restart_because="it ignored two interrupts",
                         )
                         return
             reply = reply_future.result()["content"]
@@ -386,9 +389,14 @@ class KernelSession:
                 yield Error(
                     reply.get("ename", ""), reply.get("evalue", ""), reply.get("traceback", [])
                 )
-            async for event in self._summary_events(reply, seen_plots, result_seen):
-                yield event
-            yield self._finished(reply, time.monotonic() - started, timeout)
+            summary = await self._summary(reply)
+            if summary:
+                for event in summary_events(summary, seen_plots, result_seen):
+                    yield event
+            finished = self._finished(reply, time.monotonic() - started, timeout)
+            if summary and summary.get(CUT_SHORT):
+                finished = await self._stop_for_cut_short_imports(finished, summary[CUT_SHORT])
+            yield finished
         finally:
             self._iopub.pop(msg_id, None)
             if reply_future.done():
@@ -417,24 +425,28 @@ class KernelSession:
         name, value = reply.get("ename", "Error"), reply.get("evalue", "")
         return Finished(RunStatus.ERROR, duration, reason=f"{name}: {value}" if value else name)
 
-    async def _summary_events(
-        self, reply: dict[str, Any], seen_plots: set[int], result_seen: bool = False
-    ) -> AsyncIterator[Event]:
-        """The authoritative record of the run: its whole history, any plot not yet seen,
-        and its result if that message was lost."""
-        data: RunSummary | None
+    async def _summary(self, reply: dict[str, Any]) -> RunSummary | None:
+        """The authoritative record of the run: its whole history, its plots and result
+        (for those whose messages were lost), and what it left the session unable to do."""
         if reply["status"] == "ok":
             summary = reply.get("user_expressions", {}).get("summary", {})
-            data = (summary.get("data", {}).get("application/json") or {}).get(VALUE)
-        else:
-            try:
-                data = await self.evaluate("__tutor__.run_summary()")
-            except SessionError:
-                data = None
-        if not data:
-            return
-        for event in summary_events(data, seen_plots, result_seen):
-            yield event
+            return (summary.get("data", {}).get("application/json") or {}).get(VALUE)
+        try:
+            return await self.evaluate("__tutor__.run_summary()")
+        except SessionError:
+            return None
+
+    async def _stop_for_cut_short_imports(
+        self, finished: Finished, packages: list[str]
+    ) -> Finished:
+        """The run stopped an import partway: the package cannot be imported again in
+        this process, so the session is stopped (``DEAD``) for the caller to restart."""
+        names = " and ".join(f"`import {name}`" for name in packages)
+        why = f"{names} stopped partway, and cannot run again in the same Python process"
+        await self._stop_kernel(why)
+        self.death_reason = f"{why}, so the session was stopped"
+        self._set_state(KernelState.DEAD)
+        return replace(finished, reason=why, state_lost=True, restart_because=why)
 
     def _translate(self, msg: dict[str, Any], seen_plots: set[int]) -> list[Event]:
         kind, content = msg["msg_type"], msg["content"]
