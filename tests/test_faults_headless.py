@@ -86,21 +86,60 @@ def run_fault_course(
     return result, json.loads(report.read_text())
 
 
-@pytest.fixture(scope="module")
-def matrix(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[subprocess.CompletedProcess, dict, float, set[int]]:
-    root = tmp_path_factory.mktemp("faults")
+MATRIX_TIMEOUTS_S = (3, 60)
+"""The matrix's step timeout: 3 s, which the endless loops wait out; then 60 s for one
+more run of the rows that should not time out but did, on a machine too busy to print
+50 MB within 3 s.  Those rows' verdicts are from that run."""
+
+
+def fault_course(faults: list[Fault]) -> list[tuple[Fault, list[str]]]:
     course = []
-    for fault in FAULTS:
+    for fault in faults:
         steps = [lesson_step("The fault", fault.code)]
         if fault.check:
             steps.append(lesson_step("Still right", check=fault.check))
         course.append((fault, steps))
+    return course
+
+
+def timed_out(report: dict, fault: Fault) -> bool:
+    """Whether a step of the fault's lesson or of its probe ran out of time."""
+    lessons = {entry["id"]: entry for entry in report["lessons"]}
+    steps = [*lessons[fault.name]["steps"], *lessons[f"after-{fault.name}"]["steps"]]
+    return any((step.get("error") or {}).get("type") == "Timeout" for step in steps)
+
+
+@pytest.fixture(scope="module")
+def matrix(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess, dict, float, set[int]]:
+    first, longer = MATRIX_TIMEOUTS_S
     before = kernel_pids()
     started = time.monotonic()
-    result, report = run_fault_course(root, course, "--timeout", "3", preexec_fn=limit_memory)
+    # The faults that restart the session go last, so that every other row runs in the
+    # session that imported torch at its start: a step importing torch into a restarted
+    # session could take longer than 3 s on a busy machine, and a cut-short import
+    # rightly restarts the session, which the probes of later rows would take as lost.
+    ordered = sorted(FAULTS, key=lambda fault: not fault.keeps_state)
+    result, report = run_fault_course(
+        tmp_path_factory.mktemp("faults"),
+        fault_course(ordered),
+        "--timeout",
+        str(first),
+        preexec_fn=limit_memory,
+    )
     elapsed = time.monotonic() - started
+    slow = [f for f in FAULTS if f.error != "Timeout" and timed_out(report, f)]
+    if slow:
+        _, again = run_fault_course(
+            tmp_path_factory.mktemp("faults-again"),
+            fault_course(slow),
+            "--timeout",
+            str(longer),
+            preexec_fn=limit_memory,
+        )
+        rerun = {entry["id"]: entry for entry in again["lessons"]}
+        report["lessons"] = [rerun.get(entry["id"], entry) for entry in report["lessons"]]
     return result, report, elapsed, kernel_pids() - before
 
 
