@@ -92,14 +92,17 @@ more run of the rows that should not time out but did, on a machine too busy to 
 50 MB within 3 s.  Those rows' verdicts are from that run."""
 
 
-def fault_course(faults: list[Fault]) -> list[tuple[Fault, list[str]]]:
+def run_faults(
+    root: Path, faults: list[Fault], timeout: float
+) -> tuple[subprocess.CompletedProcess, dict]:
+    """``run_fault_course`` over the faults' lessons, under ``MEMORY_LIMIT``."""
     course = []
     for fault in faults:
         steps = [lesson_step("The fault", fault.code)]
         if fault.check:
             steps.append(lesson_step("Still right", check=fault.check))
         course.append((fault, steps))
-    return course
+    return run_fault_course(root, course, "--timeout", str(timeout), preexec_fn=limit_memory)
 
 
 def timed_out(report: dict, fault: Fault) -> bool:
@@ -121,23 +124,11 @@ def matrix(
     # session could take longer than 3 s on a busy machine, and a cut-short import
     # rightly restarts the session, which the probes of later rows would take as lost.
     ordered = sorted(FAULTS, key=lambda fault: not fault.keeps_state)
-    result, report = run_fault_course(
-        tmp_path_factory.mktemp("faults"),
-        fault_course(ordered),
-        "--timeout",
-        str(first),
-        preexec_fn=limit_memory,
-    )
+    result, report = run_faults(tmp_path_factory.mktemp("faults"), ordered, first)
     elapsed = time.monotonic() - started
     slow = [f for f in FAULTS if f.error != "Timeout" and timed_out(report, f)]
     if slow:
-        _, again = run_fault_course(
-            tmp_path_factory.mktemp("faults-again"),
-            fault_course(slow),
-            "--timeout",
-            str(longer),
-            preexec_fn=limit_memory,
-        )
+        _, again = run_faults(tmp_path_factory.mktemp("faults-again"), slow, longer)
         rerun = {entry["id"]: entry for entry in again["lessons"]}
         report["lessons"] = [rerun.get(entry["id"], entry) for entry in report["lessons"]]
     return result, report, elapsed, kernel_pids() - before
