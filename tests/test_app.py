@@ -57,11 +57,14 @@ def scripted_app(make_app):
     return make
 
 
-async def until(pilot, condition: Callable[[], bool], seconds: float = 30) -> None:
-    """Let the app work until ``condition`` holds (a deadline, not a fixed sleep)."""
+async def until(
+    pilot, condition: Callable[[], bool], seconds: float = 30, state: Callable[[], str] = str
+) -> None:
+    """Let the app work until ``condition`` holds (a deadline, not a fixed sleep); on
+    timing out, say what ``state`` describes."""
     deadline = time.monotonic() + seconds
     while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the app"
+        assert time.monotonic() < deadline, f"timed out waiting for the app {state()}"
         await pilot.pause(0.05)
 
 
@@ -75,7 +78,18 @@ def status_text(app: TutorApp) -> str:
 
 
 async def ready(pilot, app: TutorApp) -> None:
-    await until(pilot, lambda: app.session.state is KernelState.IDLE and not app.running)
+    def state() -> str:
+        workers = [(w.group, w.name, w.state.name) for w in app.workers]
+        status = app.screen.query("#result")
+        shown = str(status.first(Static).content) if status else "(not on this screen)"
+        return (
+            f"(session {app.session.state.value}, restarting {app._restarting}, "
+            f"workers {workers}, status {shown!r})"
+        )
+
+    await until(
+        pilot, lambda: app.session.state is KernelState.IDLE and not app.running, state=state
+    )
 
 
 def plain(renderable: object) -> str:
