@@ -20,13 +20,14 @@ def cut_short_imports() -> list[str]:
     later step could use the package in this process.
     """
     modules = sys.modules
-    parents = {name.partition(".")[0] for name in list(modules) if "." in name}
     return sorted(
-        parent
-        for parent in parents - modules.keys()
-        if any(
-            _compiled(modules.get(name)) for name in list(modules) if name.startswith(parent + ".")
-        )
+        {
+            parent
+            for name, module in list(modules.items())
+            if (parent := name.partition(".")[0]) != name
+            and parent not in modules
+            and _compiled(module)
+        }
     )
 
 
