@@ -373,9 +373,7 @@ class KernelSession:
                             f"ran longer than {timeout:g} s and did not stop when "
                             "interrupted, so the session was stopped"
                         )
-                        await self._stop_kernel(reason)
-                        self.death_reason = reason
-                        self._set_state(KernelState.DEAD)
+                        await self._stop_itself(reason)
                         yield Finished(
                             RunStatus.TIMEOUT,
                             time.monotonic() - started,
@@ -443,10 +441,15 @@ class KernelSession:
         this process, so the session is stopped (``DEAD``) for the caller to restart."""
         names = " and ".join(f"`import {name}`" for name in packages)
         why = f"{names} stopped partway, and cannot run again in the same Python process"
-        await self._stop_kernel(why)
-        self.death_reason = f"{why}, so the session was stopped"
-        self._set_state(KernelState.DEAD)
+        await self._stop_itself(f"{why}, so the session was stopped")
         return replace(finished, reason=why, state_lost=True, restart_because=why)
+
+    async def _stop_itself(self, reason: str) -> None:
+        """Stop the kernel after a run that left it unusable: ``DEAD``, saying why,
+        for the caller to restart."""
+        await self._stop_kernel(reason)
+        self.death_reason = reason
+        self._set_state(KernelState.DEAD)
 
     def _translate(self, msg: dict[str, Any], seen_plots: set[int]) -> list[Event]:
         kind, content = msg["msg_type"], msg["content"]
