@@ -32,6 +32,7 @@ from tutor.progress import Progress, ProgressStore
 from tutor.protocol import PlotSpec, SeriesSpec
 from tutor.session import Display, History, KernelState, Metrics, Output, Result
 from tutor.tui.app import TutorApp
+from tutor.tui.messages import SessionReady, SessionStateChanged
 from tutor.tui.widgets.loss_table import LossTable
 from tutor.tui.widgets.step_view import StepView
 from tutor.tui.widgets.tensor_inspector import TensorInspector
@@ -363,6 +364,18 @@ async def test_quit_shuts_the_kernel_down(make_app) -> None:
     while psutil.pid_exists(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+async def test_a_state_change_handled_after_the_screens_closed_is_no_crash(scripted_app) -> None:
+    """Textual closes the screens before the app's last messages are handled (in tests it
+    does so while the app still runs): a state change from the session then finds no
+    screen whose keys could be refreshed.  It must pass quietly, not crash the app."""
+    app = scripted_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+    assert app.screen_stack == [], "the screens are closed, as in the last of a shutdown"
+    app._session_state_changed(SessionStateChanged(KernelState.DEAD))
+    app._session_ready(SessionReady("cpu"))
 
 
 async def test_help_screen_lists_the_keys(make_app) -> None:

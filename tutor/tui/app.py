@@ -275,7 +275,9 @@ class TutorApp(App[None]):
 
     @on(SessionStateChanged)
     def _session_state_changed(self, message: SessionStateChanged) -> None:
-        for top in self.query(TopBar):  # none while the app is shutting down
+        if not self.screen_stack:  # the app is shutting down: nothing left to show it on
+            return
+        for top in self.query(TopBar):
             top.state = message.state.value
             if message.state in (KernelState.STARTING, KernelState.DEAD):
                 top.memory = ""  # a new session holds nothing on the GPU yet
@@ -283,6 +285,8 @@ class TutorApp(App[None]):
 
     @on(SessionReady)
     def _session_ready(self, message: SessionReady) -> None:
+        if not self.screen_stack:
+            return
         if message.problem:
             self.notify(message.problem, title="Device", severity="error", timeout=30)
         self.query_one(TopBar).device = message.device
