@@ -105,10 +105,10 @@ def run_faults(
     return run_fault_course(root, course, "--timeout", str(timeout), preexec_fn=limit_memory)
 
 
-def timed_out(report: dict, fault: Fault) -> bool:
-    """Whether a step of the fault's lesson or of its probe ran out of time."""
+def timed_out(report: dict, name: str) -> bool:
+    """Whether a step of the fault's lesson (``name``) or of its probe ran out of time."""
     lessons = {entry["id"]: entry for entry in report["lessons"]}
-    steps = [*lessons[fault.name]["steps"], *lessons[f"after-{fault.name}"]["steps"]]
+    steps = [*lessons[name]["steps"], *lessons[f"after-{name}"]["steps"]]
     return any((step.get("error") or {}).get("type") == "Timeout" for step in steps)
 
 
@@ -126,7 +126,7 @@ def matrix(
     ordered = sorted(FAULTS, key=lambda fault: not fault.keeps_state)
     result, report = run_faults(tmp_path_factory.mktemp("faults"), ordered, first)
     elapsed = time.monotonic() - started
-    slow = [f for f in FAULTS if f.error != "Timeout" and timed_out(report, f)]
+    slow = [f for f in FAULTS if f.error != "Timeout" and timed_out(report, f.name)]
     if slow:
         _, again = run_faults(tmp_path_factory.mktemp("faults-again"), slow, longer)
         rerun = {entry["id"]: entry for entry in again["lessons"]}
@@ -257,8 +257,9 @@ def test_the_kernel_dies_with_a_killed_headless(tmp_path) -> None:
 
 RANK_TIMEOUTS_S = (20, 90)
 """The rank matrix's step timeout: the first, which the hanging rank waits out; the
-second when some row's ranks had not all joined their group by then (a machine too
-busy to start them in time), for one more run whose verdicts are the ones checked."""
+second when some row's ranks had not all joined their group by then, or a row that
+should fail at once ran out of time (a machine too busy to start the ranks, or to
+stop them, in time), for one more run whose verdicts are the ones checked."""
 
 
 def ranks_joined(marks: Path) -> bool:
@@ -280,7 +281,11 @@ def rank_matrix(
         result, report = run_fault_course(
             root, course, "--device", "cpu", "--timeout", str(timeout)
         )
-        if all(ranks_joined(root / fault.name) for fault in RANK_FAULTS):
+        if all(
+            ranks_joined(root / fault.name)
+            and (fault.error == "Timeout" or not timed_out(report, fault.name))
+            for fault in RANK_FAULTS
+        ):
             break
     return result, report, os.environ[TEST_TAG], root
 
