@@ -47,6 +47,9 @@ class Reply:
     """Runs until interrupted (or until its time limit)."""
     ignore_interrupts: bool = False
     """With ``hang``: an interrupt does not stop it; its time limit kills the session."""
+    ends_as_interrupted: bool = False
+    """With ``hang``: the code ends on its own, and passes, just as an interrupt comes,
+    so the interrupt stops nothing."""
     die: str = ""
     """The session's process dies with this reason."""
     pause_s: float = 0.0
@@ -210,6 +213,9 @@ class ScriptedSession:
                 return
             if self.state is not KernelState.BUSY:  # restarted or shut down meanwhile
                 yield Finished(RunStatus.DEAD, time.monotonic() - started, "restarted", True)
+                return
+            if reply.ends_as_interrupted:
+                yield Finished(RunStatus.OK, time.monotonic() - started)
                 return
             if not reply.ignore_interrupts:
                 yield Error("KeyboardInterrupt", "", ["KeyboardInterrupt"])

@@ -862,7 +862,8 @@ CAME_LATE = "The step ended before the interrupt reached it: nothing was stopped
 
 async def test_an_interrupt_that_came_too_late_says_nothing_was_stopped(tmp_path: Path) -> None:
     lines = [Output("stdout", f"line {i}\n") for i in range(20)]
-    app = one_step_app(tmp_path, "for i in range(20): print('line', i)", Reply(lines, pause_s=0.05))
+    reply = Reply(lines, hang=True, ends_as_interrupted=True)
+    app = one_step_app(tmp_path, "for i in range(20): print('line', i)", reply)
     async with app.run_test(size=(100, 32)) as pilot:
         await ready(pilot, app)
         await pilot.press("enter")
