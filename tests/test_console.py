@@ -400,6 +400,15 @@ def test_own_editor_key_is_only_for_exercises(make_app) -> None:
 # -- a real kernel -----------------------------------------------------------------
 
 
+def menu_open(entry: ConsoleInput) -> bool:
+    return entry.menu is not None and entry.menu.is_open
+
+
+def slow_answers(app: TutorApp) -> int:
+    """How many times the app said the session was too slow to complete the code."""
+    return sum("slow to answer" in note.message for note in app._notifications)
+
+
 @pytest.mark.kernel
 async def test_the_console_in_a_real_session(
     app_lessons: LessonSet, store, tmp_path, monkeypatch
@@ -417,9 +426,14 @@ async def test_the_console_in_a_real_session(
         # Its first look at a tensor's attributes takes jedi a while on a loaded machine.
         await app.session.complete("kept.resh", 9, timeout=30)
         await type_in_console(pilot, app, "kept.resh")
-        await pilot.press("tab")
         entry = console_input(app)
-        await until(pilot, lambda: entry.menu is not None and entry.menu.is_open, seconds=5)
+        for _ in range(5):  # as a learner does when the app says the session was slow
+            said = slow_answers(app)
+            await pilot.press("tab")
+            await until(pilot, lambda said=said: menu_open(entry) or slow_answers(app) > said)
+            if menu_open(entry):
+                break
+        assert menu_open(entry), "the session was too slow to answer five tabs in a row"
         assert [item.text for item in entry.menu.items] == ["reshape", "reshape_as"]
         await pilot.press("enter")
         assert entry.text == "kept.reshape"
