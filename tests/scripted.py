@@ -74,6 +74,8 @@ class ScriptedSession:
     starts: int = 0
     """How many times a fresh namespace was started (``start`` and ``restart``)."""
     interrupts: int = 0
+    described: int = 0
+    """How many times the device was asked for (``describe``)."""
     words: dict[str, str] = field(default_factory=dict)
     """Names it completes, with their kinds: ``{"torch.arange": "function"}``."""
     docs: dict[str, str] = field(default_factory=dict)
@@ -129,6 +131,7 @@ class ScriptedSession:
         return list(self.tensors)
 
     async def describe(self) -> DeviceReport:
+        self.described += 1
         return self.device
 
     def _answering(self, kind: str, code: str, cursor_pos: int) -> str:

@@ -185,9 +185,11 @@ async def test_restart_clears_and_replays(scripted_app) -> None:
         await pilot.press("n", "enter")
         await ready(pilot, app)
         assert app.runner.held == {("basics", 0), ("basics", 1)}
+        assert app.session.described == 1
         await pilot.press("R")
         await until(pilot, lambda: app.runner.held == {("basics", 0)} and not app.running)
         assert app.session.state is KernelState.IDLE
+        assert app.session.described == 2, "the new session imports torch before any step"
         assert "up to date" in status_text(app)
         assert app.query_one(LossTable).row_count == 0
         assert shown(app, "#no-training") and not shown(app, "#loss-table")

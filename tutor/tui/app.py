@@ -291,21 +291,26 @@ class TutorApp(App[None]):
             self.notify(message.problem, title="Device", severity="error", timeout=30)
         self.query_one(TopBar).device = message.device
 
-    @work(exclusive=True, group="session", exit_on_error=False)
-    async def start_session(self) -> None:
-        try:
-            await self.runner.start()
-            described = await self.session.describe()
-        except SessionError as exc:
-            self.notify(
-                str(exc), title="The Python session did not start", severity="error", timeout=30
-            )
-            return
+    async def _describe_session(self) -> None:
+        """Ask a new session for its device and show it.  The session imports torch to
+        answer, so the learner's first step does not wait for that import."""
+        described = await self.session.describe()
         self.post_message(
             SessionReady(
                 described["device"] or "?", "" if described["ok"] else described["error"] or ""
             )
         )
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def start_session(self) -> None:
+        try:
+            await self.runner.start()
+            await self._describe_session()
+        except SessionError as exc:
+            self.notify(
+                str(exc), title="The Python session did not start", severity="error", timeout=30
+            )
+            return
         with contextlib.suppress(SessionError):
             # IPython's completer (jedi) takes a few hundred milliseconds to answer its
             # first request: paid now, while the learner reads, not on their first tab.
@@ -649,6 +654,7 @@ class TutorApp(App[None]):
         self.query_one(StepView).show_status("Restarting the session…")
         try:
             await self.runner.restart()
+            await self._describe_session()
         except SessionError as exc:
             self.notify(str(exc), title="Restart failed", severity="error")
             return
