@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from tests.builders import lesson_step, lesson_text, write_lesson_dir
-from tests.faults import FAULTS, MEMORY_LIMIT, RANK_FAULTS, Fault, rank_script
+from tests.faults import FAULTS, MEMORY_LIMIT, RANK_FAULTS, Fault, RankFault, rank_script
 from tests.processes import LONGEST_RUN_S, TEST_TAG, kernel_pids
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
@@ -105,10 +105,13 @@ def run_faults(
     return run_fault_course(root, course, "--timeout", str(timeout), preexec_fn=limit_memory)
 
 
-def timed_out(report: dict, name: str) -> bool:
-    """Whether a step of the fault's lesson (``name``) or of its probe ran out of time."""
+def timed_out_unexpectedly(report: dict, fault: Fault | RankFault) -> bool:
+    """Whether a step of the fault's lesson or of its probe ran out of time, for a fault
+    that should fail (or pass) before its timeout."""
+    if fault.error == "Timeout":
+        return False
     lessons = {entry["id"]: entry for entry in report["lessons"]}
-    steps = [*lessons[name]["steps"], *lessons[f"after-{name}"]["steps"]]
+    steps = [*lessons[fault.name]["steps"], *lessons[f"after-{fault.name}"]["steps"]]
     return any((step.get("error") or {}).get("type") == "Timeout" for step in steps)
 
 
@@ -126,7 +129,7 @@ def matrix(
     ordered = sorted(FAULTS, key=lambda fault: not fault.keeps_state)
     result, report = run_faults(tmp_path_factory.mktemp("faults"), ordered, first)
     elapsed = time.monotonic() - started
-    slow = [f for f in FAULTS if f.error != "Timeout" and timed_out(report, f.name)]
+    slow = [f for f in FAULTS if timed_out_unexpectedly(report, f)]
     if slow:
         _, again = run_faults(tmp_path_factory.mktemp("faults-again"), slow, longer)
         rerun = {entry["id"]: entry for entry in again["lessons"]}
@@ -282,8 +285,7 @@ def rank_matrix(
             root, course, "--device", "cpu", "--timeout", str(timeout)
         )
         if all(
-            ranks_joined(root / fault.name)
-            and (fault.error == "Timeout" or not timed_out(report, fault.name))
+            ranks_joined(root / fault.name) and not timed_out_unexpectedly(report, fault)
             for fault in RANK_FAULTS
         ):
             break
