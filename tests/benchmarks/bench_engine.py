@@ -3,8 +3,9 @@
     python tests/benchmarks/bench_engine.py [--rounds N]
 
 1. a no-op step on a warm session vs a bare jupyter_client execute;
-2. a 5,000-epoch training loop that records its losses every epoch, in a list
-   or with ``track()`` (with a second list run as a control, for the noise);
+2. a training loop that records its losses every epoch, in a list or with
+   ``track()``, the two ways taking turns within one loop (with a second list
+   way as a control, for the noise);
 3. ``--headless`` over the bundled lessons vs the same code as one plain script.
 """
 
@@ -12,38 +13,63 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client import AsyncKernelManager
 
 from tutor.lessons import BlockKind, Lesson, bundled_lessons_dir, load_lessons
-from tutor.session import History, KernelSession
+from tutor.session import Error, History, KernelSession, Metrics
 from tutor.session.kernel import kernel_manager
 
+LOOP_EPOCHS = 5000
+"""Epochs recorded each way in one round: a list, ``track()``, and a list again."""
+
+TURN_S = 0.3
+"""How long one way runs before the next takes its turn: three of ``track()``'s batch
+intervals, so that the machine's speed changes little within a turn of the three ways,
+while ``track()`` still sends batches at about its usual rate."""
+
 TRAINING_LOOP = """
-import time, torch
+import json, time, torch
 from torch import nn
 torch.manual_seed(42)
 X = torch.arange(0, 1, 0.02).unsqueeze(dim=1); y = 0.7 * X + 0.3
 model = nn.Linear(1, 1); loss_fn = nn.L1Loss()
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 records = []
-started = time.perf_counter()
-for epoch in range(5000):
-    model.train()
-    loss = loss_fn(model(X[:40]), y[:40])
-    optimizer.zero_grad(); loss.backward(); optimizer.step()
-    model.eval()
-    with torch.inference_mode():
-        test_loss = loss_fn(model(X[40:]), y[40:])
-    {track}
-elapsed = time.perf_counter() - started
+
+def turn(epochs, tracked):
+    started = time.perf_counter()
+    for epoch in range(epochs):
+        model.train()
+        loss = loss_fn(model(X[:40]), y[:40])
+        optimizer.zero_grad(); loss.backward(); optimizer.step()
+        model.eval()
+        with torch.inference_mode():
+            test_loss = loss_fn(model(X[40:]), y[40:])
+        if tracked:
+            track(epoch=epoch, train_loss=loss.item(), test_loss=test_loss.item())
+        else:
+            records.append(dict(epoch=epoch, train_loss=loss.item(), test_loss=test_loss.item()))
+    return time.perf_counter() - started
+
+size = max(1, round({turn_s} * 200 / turn(200, False)))
+ways = [("list", False), ("track", True), ("list again", False)]
+turns = []
+for number in range(-(-{epochs} // size)):
+    epochs = min(size, {epochs} - number * size)
+    first = number % 3  # each way goes first as often as the others
+    order = ways[first:] + ways[:first]
+    turns.append(dict((name, turn(epochs, tracked)) for name, tracked in order))
+measured = json.dumps(dict(turns=turns, size=size))
 """
 
 
@@ -83,35 +109,63 @@ async def session_round_trips(rounds: int) -> list[float]:
     return times
 
 
-LOOP_ROUNDS = 11
-"""Rounds of the training loop: one loop's time moves by several percent between runs."""
+LOOP_ROUNDS = 5
 
 
-async def track_overhead(rounds: int) -> tuple[list[float], list[float], list[float], int]:
-    """The loop's time with a list, with ``track()``, and with a list again (a control,
-    whose difference from the first says how much is noise), in the order A B A' one
-    round and A' B A the next, so that a drift in the machine's speed cancels out."""
+@dataclass
+class Turn:
+    """One turn of the three ways, each over the same number of epochs."""
+
+    list_s: float
+    track_s: float
+    list_again_s: float
+
+    @property
+    def overhead(self) -> float:
+        return self.track_s / ((self.list_s + self.list_again_s) / 2) - 1
+
+    @property
+    def noise(self) -> float:
+        return self.list_again_s / self.list_s - 1
+
+
+@dataclass
+class LoopRound:
+    turns: list[Turn]
+    turn_epochs: int
+    batches: int
+    rows: int
+
+
+async def track_overhead(rounds: int) -> list[LoopRound]:
+    """The loop's time recording with a list, with ``track()``, and with a list again (a
+    control, whose difference from the first says how much is noise).
+
+    Timing whole runs one after another measures the machine's drift as much as
+    ``track()``: on a 2-core machine two 3-second list runs differed by 9 %.  So the
+    three ways take turns of about ``TURN_S`` inside one loop, and each turn compares
+    them under the same conditions.
+    """
     session = KernelSession()
     await session.start()
-    plain, tracked, control, rows = [], [], [], 0
-    appending = TRAINING_LOOP.format(
-        track="records.append(dict(epoch=epoch, train_loss=loss.item(), "
-        "test_loss=test_loss.item()))"
-    )
-    tracking = TRAINING_LOOP.format(
-        track="track(epoch=epoch, train_loss=loss.item(), test_loss=test_loss.item())"
-    )
+    code = TRAINING_LOOP.format(turn_s=TURN_S, epochs=LOOP_EPOCHS)
+    measured: list[LoopRound] = []
     try:
-        for round_ in range(rounds):
-            order = [(appending, plain), (tracking, tracked), (appending, control)]
-            for code, sink in order if round_ % 2 == 0 else reversed(order):
-                async for event in session.run(code):
-                    if isinstance(event, History):
-                        rows = len(event.rows)
-                sink.append(await session.evaluate("elapsed"))
+        for _ in range(rounds):
+            batches = rows = 0
+            async for event in session.run(code):
+                if isinstance(event, Metrics):
+                    batches += 1
+                elif isinstance(event, History):
+                    rows = len(event.rows)
+                elif isinstance(event, Error):
+                    raise SystemExit(f"the training loop failed: {event.type}: {event.message}")
+            figures = json.loads(await session.evaluate("measured"))
+            turns = [Turn(t["list"], t["track"], t["list again"]) for t in figures["turns"]]
+            measured.append(LoopRound(turns, figures["size"], batches, rows))
     finally:
         await session.shutdown()
-    return plain, tracked, control, rows
+    return measured
 
 
 SCRIPT_PRELUDE = """\
@@ -196,6 +250,11 @@ def spread(values: list[float], unit: float = 1.0, digits: int = 2) -> str:
     return f"[{min(values) * unit:.{digits}f}-{max(values) * unit:.{digits}f}]"
 
 
+def quartiles(ratios: list[float]) -> str:
+    low, _, high = statistics.quantiles(ratios, n=4)
+    return f"{low * 100:+.1f}% to {high * 100:+.1f}%"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -213,17 +272,31 @@ def main() -> None:
     print(f"   tutor Session.run:                       {median_ms(ours)}")
     print(f"   ratio: {statistics.median(ours) / statistics.median(bare):.2f}x (goal <= 1.5x)")
 
-    plain, tracked, control, rows = asyncio.run(track_overhead(LOOP_ROUNDS))
-    lists = statistics.median(plain + control)
-    overhead = statistics.median(tracked) / lists - 1
-    noise = statistics.median(control) / statistics.median(plain) - 1
-    print(f"2. 5,000-epoch training loop, median of {LOOP_ROUNDS}")
+    loop = asyncio.run(track_overhead(LOOP_ROUNDS))
+    turns = [turn for round_ in loop for turn in round_.turns]
     print(
-        f"   appending to a list: {median_ms(plain + control)} {spread(plain + control, 1000, 0)}"
-        f"   track(): {median_ms(tracked)} {spread(tracked, 1000, 0)}"
+        f"2. training loop, {LOOP_EPOCHS:,} epochs each way per round, the ways taking turns"
+        f" of {loop[0].turn_epochs} epochs (about {TURN_S} s); {LOOP_ROUNDS} rounds"
     )
-    print(f"   overhead: {overhead * 100:+.1f}% (goal <= +5%); rows in history: {rows} of 5000")
-    print(f"   noise: the list's two runs in a round differ by {noise * 100:+.1f}%")
+    print(
+        f"   appending to a list: {sum(t.list_s for t in turns):.2f} s"
+        f"   track(): {sum(t.track_s for t in turns):.2f} s"
+        f"   the list again: {sum(t.list_again_s for t in turns):.2f} s"
+    )
+    print(
+        f"   overhead, median of {len(turns)} turns:"
+        f" {statistics.median(t.overhead for t in turns) * 100:+.1f}%"
+        f" (quartiles {quartiles([t.overhead for t in turns])}; goal <= +5%)"
+    )
+    print(
+        f"   noise, the two list ways: {statistics.median(t.noise for t in turns) * 100:+.1f}%"
+        f" (quartiles {quartiles([t.noise for t in turns])})"
+    )
+    print(
+        f"   track()'s batches arrived"
+        f" {sum(r.batches for r in loop) / sum(t.track_s for t in turns):.1f} a second;"
+        f" rows in history: {min(r.rows for r in loop)} of {LOOP_EPOCHS}"
+    )
 
     script, headless, quiet = headless_vs_script(args.rounds)
     print(f"3. the bundled lessons but {', '.join(LEFT_OUT)}, wall time, median of {args.rounds}")
