@@ -76,6 +76,8 @@ class ScriptedSession:
     interrupts: int = 0
     described: int = 0
     """How many times the device was asked for (``describe``)."""
+    warm_ups: list[bool] = field(default_factory=list)
+    """Whether each of those asked for the warm-up."""
     words: dict[str, str] = field(default_factory=dict)
     """Names it completes, with their kinds: ``{"torch.arange": "function"}``."""
     docs: dict[str, str] = field(default_factory=dict)
@@ -130,8 +132,9 @@ class ScriptedSession:
     async def inspect(self) -> list[Inspection]:
         return list(self.tensors)
 
-    async def describe(self) -> DeviceReport:
+    async def describe(self, *, warm_up: bool = True) -> DeviceReport:
         self.described += 1
+        self.warm_ups.append(warm_up)
         return self.device
 
     def _answering(self, kind: str, code: str, cursor_pos: int) -> str:

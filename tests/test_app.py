@@ -159,6 +159,23 @@ async def test_loss_table_fills_while_training(scripted_app) -> None:
         assert shown(app, "#loss-plot") and not shown(app, "#no-training")
 
 
+async def test_the_session_warms_up_for_the_first_optimizer_only_if_a_lesson_makes_one(
+    tmp_path: Path, store: ProgressStore, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    training = lesson_text(
+        "Training",
+        lesson_step("Optimizer", "opt = torch.optim.SGD(model.parameters(), lr=0.01)"),
+        lesson_id="training",
+        requires=[],
+    )
+    lessons = course(tmp_path / "training", {"01_training.md": training})
+    app = TutorApp(lessons, device="cpu", store=store, session=ScriptedSession())
+    async with app.run_test(size=(100, 32)) as pilot:
+        await ready(pilot, app)
+        assert app.session.warm_ups == [True]
+
+
 @pytest.mark.kernel
 async def test_interrupt_keeps_the_state(make_app) -> None:
     app = make_app()
@@ -190,6 +207,7 @@ async def test_restart_clears_and_replays(scripted_app) -> None:
         await until(pilot, lambda: app.runner.held == {("basics", 0)} and not app.running)
         assert app.session.state is KernelState.IDLE
         assert app.session.described == 2, "the new session imports torch before any step"
+        assert app.session.warm_ups == [False, False], "these lessons make no optimizer"
         assert "up to date" in status_text(app)
         assert app.query_one(LossTable).row_count == 0
         assert shown(app, "#no-training") and not shown(app, "#loss-table")

@@ -1,16 +1,22 @@
-"""``python -m tutor --headless`` (and the rest of the CLI) end to end, as a subprocess."""
+"""``python -m tutor --headless`` (and the rest of the CLI) end to end, as a subprocess;
+and, over a scripted session, what headless asks of its session."""
 
 from __future__ import annotations
 
 import importlib.metadata
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from tests.builders import BASICS, course, lesson_step, lesson_text
 from tests.processes import tutor
+from tests.scripted import ScriptedSession
+from tutor.headless import HeadlessOptions, run_headless
 
 ANSI = re.compile(r"\x1b\[")
 TORCH_VERSION = importlib.metadata.version("torch")
@@ -573,3 +579,34 @@ def test_the_app_asks_about_a_device_named_on_the_command_line(monkeypatch) -> N
 
     monkeypatch.setattr(subprocess_module, "run", broken_child)
     assert device_problem("cuda") == "could not check device 'cuda': ImportError: no torch"
+
+
+@pytest.mark.parametrize(
+    ("selected", "warm_up"),
+    [(["basics"], False), (["training"], True), (["uses"], True)],
+    ids=["no-optimizer", "optimizer", "optimizer-in-a-replayed-lesson"],
+)
+def test_headless_warms_up_for_the_first_optimizer_only_if_a_lesson_run_makes_one(
+    tmp_path: Path, selected: list[str], warm_up: bool
+) -> None:
+    lessons = course(
+        tmp_path / "lessons",
+        {
+            "01_basics.md": BASICS,
+            "02_training.md": lesson_text(
+                "Training",
+                lesson_step("Optimizer", "opt = torch.optim.SGD(model.parameters(), lr=0.01)"),
+                lesson_id="training",
+                requires=[],
+            ),
+            "03_uses.md": lesson_text(
+                "Uses", lesson_step("Step", "opt.step()"), lesson_id="uses", requires=["training"]
+            ),
+        },
+    )
+    session = ScriptedSession()
+    options = HeadlessOptions(
+        lessons=lessons, selected=[lessons.get(name) for name in selected], quiet=True
+    )
+    run_headless(options, console=Console(file=io.StringIO()), session=session)
+    assert session.warm_ups == [warm_up]

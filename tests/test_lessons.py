@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import builders
 from tutor.lessons import (
     Block,
     BlockKind,
@@ -19,6 +20,7 @@ from tutor.lessons import (
     load_lessons,
     parse_lesson,
     read_lesson,
+    uses_optimizers,
 )
 
 
@@ -781,3 +783,23 @@ def test_bundled_lessons_load_cleanly() -> None:
     loaded = load_lessons(bundled_lessons_dir())
     assert [str(e) for e in loaded.errors] == []
     assert len(loaded.lessons) >= 1
+
+
+def test_the_bundled_course_uses_optimizers() -> None:
+    loaded = load_lessons(bundled_lessons_dir())
+    assert uses_optimizers(loaded.lessons)
+    assert not uses_optimizers([lesson for lesson in loaded.lessons if lesson.id == "data"])
+
+
+def test_an_optimizer_in_any_kind_of_block_counts(tmp_path: Path) -> None:
+    def one(**blocks: str) -> bool:
+        directory = tmp_path / str(len(list(tmp_path.iterdir())))
+        step = builders.lesson_step("S", **blocks)
+        text = builders.lesson_text("L", step, lesson_id="l", requires=[])
+        return uses_optimizers(builders.course(directory, {"01_l.md": text}).lessons)
+
+    assert not one(code="import torch\nx = torch.ones(2)")
+    assert one(code="from torch import optim")
+    assert one(exercise="opt = None", solution="opt = torch.optim.SGD(params, lr=0.1)")
+    assert one(code="x = 1", check="assert isinstance(opt, torch.optim.Adam)")
+    assert not uses_optimizers([])

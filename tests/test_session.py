@@ -458,18 +458,23 @@ async def test_describe_on_cpu(session: KernelSession) -> None:
 async def test_after_describe_the_first_optimizer_is_warmed_up_in_the_background(
     tmp_path: Path,
 ) -> None:
+    warm = "[t.name for t in __import__('threading').enumerate() if t.name == 'tutor-warm-up']"
+    dynamo = "'torch._dynamo' in __import__('sys').modules"
     async with fresh_session(cwd=tmp_path, device="cpu") as session:
-        assert await session.evaluate("'torch._dynamo' in __import__('sys').modules") is False
+        # Lessons that make no optimizer ask for no warm-up.
+        assert (await session.describe(warm_up=False))["ok"] is True
+        assert await session.evaluate(warm) == []
+        assert await session.evaluate(dynamo) is False
         assert (await session.describe())["ok"] is True
+        assert await session.evaluate(warm) == ["tutor-warm-up"]
         # A step run at once does not wait for the warm-up.
         events = await collect(session, "import torch\nt = torch.ones(2) * 2")
         assert finished(events).status is RunStatus.OK, events
         deadline = time.monotonic() + 60
-        warm = "[t.name for t in __import__('threading').enumerate() if t.name == 'tutor-warm-up']"
         while await session.evaluate(warm):
             assert time.monotonic() < deadline, "the warm-up never ended"
             await asyncio.sleep(0.1)
-        assert await session.evaluate("'torch._dynamo' in __import__('sys').modules") is True
+        assert await session.evaluate(dynamo) is True
         events = await collect(
             session,
             "m = torch.nn.Linear(1, 1)\nopt = torch.optim.SGD(m.parameters(), lr=0.1)\nopt.step()",

@@ -30,7 +30,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from tutor.lessons import Lesson, LessonError, LessonSet
+from tutor.lessons import Lesson, LessonError, LessonSet, uses_optimizers
 from tutor.metrics import best_index, best_loss_column
 from tutor.render import RowGap, format_metric, plot_text, select_rows
 from tutor.report import RunReport, write_json, write_junit
@@ -143,7 +143,11 @@ async def _run(
     try:
         try:
             await runner.start()
-            described = await session.describe()
+            replayed = [
+                r for lesson in options.selected for r in options.lessons.requirements(lesson)
+            ]
+            warm_up = uses_optimizers([*replayed, *options.selected])
+            described = await session.describe(warm_up=warm_up)
         except SessionError as exc:
             console.print(f"[red]tutor: {escape(str(exc))}[/]")
             return EXIT_USAGE

@@ -161,6 +161,19 @@ class LessonSet:
         return [other for other in self.lessons if other.id in needed]
 
 
+def uses_optimizers(lessons: Iterable[Lesson]) -> bool:
+    """Whether any block of ``lessons`` names ``optim`` (``torch.optim.SGD``, ``from torch
+    import optim``).  The first optimizer a Python process makes imports
+    ``torch._dynamo``, about as long as torch itself; the session imports it ahead, in
+    the background, only for lessons that will need it."""
+    return any(
+        "optim" in block.text
+        for lesson in lessons
+        for step in lesson.steps
+        for block in step.blocks
+    )
+
+
 def bundled_lessons_dir() -> Path:
     """The lessons shipped with tutor: inside the installed package, or the source tree's."""
     packaged = Path(str(files("tutor"))) / "bundled_lessons"

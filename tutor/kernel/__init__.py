@@ -76,15 +76,15 @@ optimizer imports torch._dynamo (about 1 s here), and without this the learner's
 first training step would wait for it."""
 
 
-def session_device() -> DeviceReport:
-    """``describe_device()``, which imports torch; then the warm-up starts.
+def session_device(warm_up: bool = True) -> DeviceReport:
+    """``describe_device()``, which imports torch; then the warm-up starts, if asked for.
 
     The session asks this once, right after it starts.  The warm-up runs on a
     thread of its own so that a step run meanwhile does not wait for it; a step
     that needs the same module waits only for the rest of its import.
     """
     report = describe_device()
-    if report["ok"]:
+    if report["ok"] and warm_up:
         threading.Thread(target=_warm_up, name="tutor-warm-up", daemon=True).start()
     return report
 

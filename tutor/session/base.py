@@ -91,8 +91,11 @@ class Session(Protocol):
         """The signature and docstring of the name at ``cursor_pos``, as plain text ("" for
         none); raises as ``complete`` does."""
 
-    async def describe(self) -> DeviceReport:
-        """The torch version and the device the session uses, or why that device is missing."""
+    async def describe(self, *, warm_up: bool = True) -> DeviceReport:
+        """The torch version and the device the session uses, or why that device is missing.
+
+        It imports torch; with ``warm_up``, the session then imports in the background
+        what the first optimizer needs (see ``uses_optimizers()``)."""
 
     async def shutdown(self) -> None: ...
 

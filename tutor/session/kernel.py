@@ -487,9 +487,9 @@ class KernelSession:
         """Summaries of the namespace's tensors, parameters, modules and optimizers."""
         return await self.evaluate("__tutor__.namespace_summary()")
 
-    async def describe(self) -> DeviceReport:
+    async def describe(self, *, warm_up: bool = True) -> DeviceReport:
         """The torch version and the device the session uses, or why that device is missing."""
-        return await self.evaluate("__tutor__.session_device()")
+        return await self.evaluate(f"__tutor__.session_device(warm_up={bool(warm_up)})")
 
     async def _request(
         self,

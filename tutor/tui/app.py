@@ -33,7 +33,7 @@ from textual.widgets import Footer, OptionList, TextArea
 from textual.worker import Worker, WorkerState
 
 from tutor.hints import command_line_device_hint, hint_for
-from tutor.lessons import Lesson, LessonError, LessonSet
+from tutor.lessons import Lesson, LessonError, LessonSet, uses_optimizers
 from tutor.progress import Progress, ProgressStore
 from tutor.runner import (
     Runner,
@@ -294,7 +294,7 @@ class TutorApp(App[None]):
     async def _describe_session(self) -> None:
         """Ask a new session for its device and show it.  The session imports torch to
         answer, so the learner's first step does not wait for that import."""
-        described = await self.session.describe()
+        described = await self.session.describe(warm_up=uses_optimizers(self.lessons.lessons))
         self.post_message(
             SessionReady(
                 described["device"] or "?", "" if described["ok"] else described["error"] or ""
