@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -183,6 +185,17 @@ def test_each_run_starts_a_new_history(fresh_recorder: recorder.Recorder) -> Non
     fresh_recorder.start_run()
     assert history() == [{"a": 1.0}]  # the most recent history, until a new row
     track(b=2)
+    assert history() == [{"b": 2.0}]
+
+
+def test_an_earlier_runs_history_is_let_go(fresh_recorder: recorder.Recorder) -> None:
+    track(a=1)
+    earlier = fresh_recorder.run_rows
+    fresh_recorder.start_run()
+    track(b=2)
+    fresh_recorder.start_run()  # a run that tracks nothing keeps the latest history
+    holders = [holder for holder in gc.get_referrers(earlier) if holder is not sys._getframe()]
+    assert holders == [], "the first run's rows are still held"
     assert history() == [{"b": 2.0}]
 
 

@@ -63,8 +63,7 @@ def track(**metrics: Any) -> None:
 
 def history() -> list[Row]:
     """The rows of the most recent metrics history (a copy)."""
-    histories = recorder.current.histories
-    return [dict(row) for row in histories[-1]] if histories else []
+    return [dict(row) for row in recorder.current.last_history or []]
 
 
 def progress(

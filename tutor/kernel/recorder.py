@@ -59,7 +59,9 @@ class Recorder:
 
     def __init__(self) -> None:
         self.run_id = 0
-        self.histories: list[list[Row]] = []
+        self.last_history: list[Row] | None = None
+        """The rows of the most recent run that tracked any (what ``history()`` returns);
+        an earlier run's rows are let go, so runs repeated all day hold no more memory."""
         self.run_rows: list[Row] | None = None
         self.run_plots: list[PlotSpec] = []
         self.run_progress: ProgressPayload | None = None
@@ -89,8 +91,7 @@ class Recorder:
     def add_row(self, row: Row) -> None:
         rows = self.run_rows
         if rows is None:
-            rows = self.run_rows = []
-            self.histories.append(rows)
+            rows = self.run_rows = self.last_history = []
         if not self.pending_rows:
             self.pending_start = len(rows)
         rows.append(row)
