@@ -244,6 +244,11 @@ def test_the_kernel_dies_with_a_killed_headless(tmp_path) -> None:
     while not (started := kernel_pids() - before) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert started, "the kernel never started"
+    folders = {
+        Path(psutil.Process(pid).cmdline()[psutil.Process(pid).cmdline().index("-f") + 1]).parent
+        for pid in started
+    }
+    assert all(folder.is_dir() for folder in folders)
     time.sleep(1)
     process.kill()
     process.wait(timeout=10)
@@ -256,6 +261,8 @@ def test_the_kernel_dies_with_a_killed_headless(tmp_path) -> None:
         if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     ]
     assert not alive, "the kernel outlived its killed parent"
+    left = [folder for folder in folders if folder.exists()]
+    assert not left, "the session's folder (its key included) outlived its killed parent"
 
 
 RANK_TIMEOUTS_S = (20, 90)

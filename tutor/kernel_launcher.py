@@ -5,13 +5,20 @@ of forked child processes.  tutor's session talks over IPC sockets only, so
 this launcher turns that pipe off.  Output printed by a forked child process
 (a rare thing in lessons) is then not shown.  It also starts the kernel without
 ipykernel's debugger, which only a notebook front end uses, and skips the
-flushes of stdout and stderr that have nothing to send.
+flushes of stdout and stderr that have nothing to send.  When tutor's process is gone
+without cleaning up (killed outright), the kernel removes the session's private folder,
+its signing key included, before it ends.
 
 Run as ``python -m tutor.kernel_launcher -f CONNECTION_FILE``.
 """
 
+import os
+import shutil
 import sys
+import time
 from pathlib import Path
+
+from tutor.protocol import SESSION_DIR_ENV
 
 if __name__ == "__main__":
     # As ipykernel_launcher does: the working directory is added back to
@@ -46,7 +53,24 @@ if __name__ == "__main__":
                 self._written = False
                 super().flush()
 
+    class _ParentPollerThatCleansUp(kernelapp.ParentPollerUnix):
+        """ipykernel ends the kernel once its parent process is gone.  tutor's process
+        removes the session's folder when it ends; one killed outright cannot, so the
+        kernel does, when its parent was tutor's own process."""
+
+        def run(self) -> None:
+            folder = os.environ.get(SESSION_DIR_ENV)
+            if not folder or os.getppid() != self.parent_pid:
+                super().run()  # started some other way: ipykernel's own polling
+                return
+            while os.getppid() == self.parent_pid:
+                time.sleep(1.0)
+            if Path(app.connection_file).parent == Path(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+            os._exit(1)
+
     kernelapp.IOPubThread = _IOPubThreadWithoutPipe  # type: ignore[misc]
+    kernelapp.ParentPollerUnix = _ParentPollerThatCleansUp  # type: ignore[misc]
     # The app resolves its output stream class by name, from this module.
     iostream.OutStream = _OutStreamWithoutIdleFlushes  # type: ignore[misc]
     app = kernelapp.IPKernelApp.instance()
