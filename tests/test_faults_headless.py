@@ -23,6 +23,7 @@ import pytest
 from tests.builders import lesson_step, lesson_text, write_lesson_dir
 from tests.faults import FAULTS, MEMORY_LIMIT, RANK_FAULTS, Fault, RankFault, rank_script
 from tests.processes import LONGEST_RUN_S, TEST_TAG, kernel_pids
+from tutor.protocol import SESSION_DIR_ENV
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -115,6 +116,12 @@ def timed_out_unexpectedly(report: dict, fault: Fault | RankFault) -> bool:
     return any((step.get("error") or {}).get("type") == "Timeout" for step in steps)
 
 
+def take_reruns(report: dict, again: dict) -> None:
+    """Give ``report`` the verdicts of the lessons that ran ``again``."""
+    rerun = {entry["id"]: entry for entry in again["lessons"]}
+    report["lessons"] = [rerun.get(entry["id"], entry) for entry in report["lessons"]]
+
+
 @pytest.fixture(scope="module")
 def matrix(
     tmp_path_factory: pytest.TempPathFactory,
@@ -132,8 +139,7 @@ def matrix(
     slow = [f for f in FAULTS if timed_out_unexpectedly(report, f)]
     if slow:
         _, again = run_faults(tmp_path_factory.mktemp("faults-again"), slow, longer)
-        rerun = {entry["id"]: entry for entry in again["lessons"]}
-        report["lessons"] = [rerun.get(entry["id"], entry) for entry in report["lessons"]]
+        take_reruns(report, again)
     return result, report, elapsed, kernel_pids() - before
 
 
@@ -244,10 +250,7 @@ def test_the_kernel_dies_with_a_killed_headless(tmp_path) -> None:
     while not (started := kernel_pids() - before) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert started, "the kernel never started"
-    folders = {
-        Path(psutil.Process(pid).cmdline()[psutil.Process(pid).cmdline().index("-f") + 1]).parent
-        for pid in started
-    }
+    folders = {Path(psutil.Process(pid).environ()[SESSION_DIR_ENV]) for pid in started}
     assert all(folder.is_dir() for folder in folders)
     time.sleep(1)
     process.kill()
@@ -295,18 +298,17 @@ def rank_matrix(
     """Every run's process, the report (a rerun row's verdict from its rerun), the tag of
     this test's processes, and the folder where each row's ranks left their marks."""
     results: list[subprocess.CompletedProcess] = []
-    report: dict = {"lessons": []}
+    report: dict | None = None
     marks: dict[str, Path] = {}
     faults = list(RANK_FAULTS)
     for timeout in RANK_TIMEOUTS_S:
         root = tmp_path_factory.mktemp("rank-faults")
         result, run_report = run_rank_faults(root, faults, timeout)
         results.append(result)
-        rerun = {entry["id"]: entry for entry in run_report["lessons"]}
-        if report["lessons"]:
-            report["lessons"] = [rerun.get(entry["id"], entry) for entry in report["lessons"]]
-        else:
+        if report is None:
             report = run_report
+        else:
+            take_reruns(report, run_report)
         marks.update((fault.name, root / fault.name) for fault in faults)
         faults = [
             fault
