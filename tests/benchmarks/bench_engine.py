@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import subprocess
@@ -38,7 +37,7 @@ intervals, so that the machine's speed changes little within a turn of the three
 while ``track()`` still sends batches at about its usual rate."""
 
 TRAINING_LOOP = """
-import json, time, torch
+import time, torch
 from torch import nn
 torch.manual_seed(42)
 X = torch.arange(0, 1, 0.02).unsqueeze(dim=1); y = 0.7 * X + 0.3
@@ -69,7 +68,7 @@ for number in range(-(-{epochs} // size)):
     first = number % 3  # each way goes first as often as the others
     order = ways[first:] + ways[:first]
     turns.append(dict((name, turn(epochs, tracked)) for name, tracked in order))
-measured = json.dumps(dict(turns=turns, size=size))
+measured = dict(turns=turns, size=size)
 """
 
 
@@ -160,7 +159,7 @@ async def track_overhead(rounds: int) -> list[LoopRound]:
                     rows = len(event.rows)
                 elif isinstance(event, Error):
                     raise SystemExit(f"the training loop failed: {event.type}: {event.message}")
-            figures = json.loads(await session.evaluate("measured"))
+            figures = await session.evaluate("measured")
             turns = [Turn(t["list"], t["track"], t["list again"]) for t in figures["turns"]]
             measured.append(LoopRound(turns, figures["size"], batches, rows))
     finally:
