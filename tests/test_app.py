@@ -160,17 +160,9 @@ async def test_loss_table_fills_while_training(scripted_app) -> None:
 
 
 async def test_the_session_warms_up_for_the_first_optimizer_only_if_a_lesson_makes_one(
-    tmp_path: Path, store: ProgressStore, monkeypatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    training = lesson_text(
-        "Training",
-        lesson_step("Optimizer", "opt = torch.optim.SGD(model.parameters(), lr=0.01)"),
-        lesson_id="training",
-        requires=[],
-    )
-    lessons = course(tmp_path / "training", {"01_training.md": training})
-    app = TutorApp(lessons, device="cpu", store=store, session=ScriptedSession())
+    app = one_step_app(tmp_path, "opt = torch.optim.SGD(model.parameters(), lr=0.01)", Reply())
     async with app.run_test(size=(100, 32)) as pilot:
         await ready(pilot, app)
         assert app.session.warm_ups == [True]
