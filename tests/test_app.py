@@ -23,6 +23,7 @@ from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList, RichLog, Static
+from textual.worker import Worker, WorkerState
 
 import tutor.tui.app
 from tests.builders import BASICS, course, lesson_step, lesson_text
@@ -32,6 +33,7 @@ from tutor.progress import Progress, ProgressStore
 from tutor.protocol import PlotSpec, SeriesSpec
 from tutor.session import Display, History, KernelState, Metrics, Output, Result
 from tutor.tui.app import TutorApp
+from tutor.tui.authoring import LessonFilesChanged
 from tutor.tui.messages import SessionReady, SessionStateChanged
 from tutor.tui.widgets.loss_table import LossTable
 from tutor.tui.widgets.step_view import StepView
@@ -380,14 +382,19 @@ async def test_quit_shuts_the_kernel_down(make_app) -> None:
 
 async def test_a_state_change_handled_after_the_screens_closed_is_no_crash(scripted_app) -> None:
     """Textual closes the screens before the app's last messages are handled (in tests it
-    does so while the app still runs): a state change from the session then finds no
-    screen whose keys could be refreshed.  It must pass quietly, not crash the app."""
+    does so while the app still runs): a state change from the session, or a worker's
+    end, then finds no screen whose keys could be refreshed.  It must pass quietly, not
+    crash the app."""
     app = scripted_app()
     async with app.run_test(size=(100, 32)) as pilot:
         await ready(pilot, app)
     assert app.screen_stack == [], "the screens are closed, as in the last of a shutdown"
     app._session_state_changed(SessionStateChanged(KernelState.DEAD))
     app._session_ready(SessionReady("cpu"))
+    # A run's worker whose end is handled only then.
+    worker = Worker(app, lambda: None, name="run_steps", group="run")
+    app.on_worker_state_changed(Worker.StateChanged(worker, WorkerState.SUCCESS))
+    await app._lesson_files_changed(LessonFilesChanged({Path("lessons/01_basics.md")}))
 
 
 async def test_help_screen_lists_the_keys(make_app) -> None:

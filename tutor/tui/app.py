@@ -1001,6 +1001,8 @@ class TutorApp(App[None]):
         self._editor_timer = self.set_timer(EDITOR_SAVE_S, self._save)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if not self.screen_stack:  # a worker's end handled once the app shut down
+            return
         self.refresh_bindings()
         if event.worker.group == "run" and event.worker.is_finished and not self._working("run"):
             # An interrupt still unanswered once a run has ended came after its last step
@@ -1024,6 +1026,8 @@ class TutorApp(App[None]):
 
     @on(LessonFilesChanged)
     async def _lesson_files_changed(self, message: LessonFilesChanged) -> None:
+        if not self.screen_stack:  # the change came as the app shut down
+            return
         if self.running:
             self._reload_pending = True
             return
