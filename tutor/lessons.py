@@ -15,7 +15,7 @@ import warnings
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -28,7 +28,7 @@ LESSON_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 FRONT_MATTER_KEYS = {"title", "id", "requires"}
 
 
-class BlockKind(str, Enum):
+class BlockKind(StrEnum):
     """What a fenced block in a step is for."""
 
     CODE = "python"

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 
 from tutor.hints import command_line_device_hint, hint_for
@@ -61,7 +61,7 @@ def defined_names(code: str) -> set[str]:
     return names
 
 
-class StepStatus(str, Enum):
+class StepStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol
 
 from tutor.protocol import DeviceReport, Inspection
 from tutor.session.events import Event
 
 
-class KernelState(str, Enum):
+class KernelState(StrEnum):
     """Where the session's Python process stands."""
 
     STOPPED = "stopped"

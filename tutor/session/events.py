@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from tutor.protocol import SEQ, PlotSpec, Row
 
 
-class RunStatus(str, Enum):
+class RunStatus(StrEnum):
     """How a run of code ended."""
 
     OK = "ok"
