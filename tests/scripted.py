@@ -201,7 +201,8 @@ class ScriptedSession:
         assert self._interrupted is not None
         while True:
             try:
-                await asyncio.wait_for(self._interrupted.wait(), timeout)
+                async with asyncio.timeout(timeout):  # as the kernel session: no wait_for
+                    await self._interrupted.wait()
             except TimeoutError:
                 if reply.ignore_interrupts:
                     reason = f"ran longer than {timeout:g} s and did not stop when interrupted"

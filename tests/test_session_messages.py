@@ -76,3 +76,28 @@ async def test_a_run_ends_as_soon_as_its_reply_and_idle_status_are_in(
     assert events[0] == Output("stdout", "hi\n")
     assert isinstance(events[-1], Finished) and events[-1].status is RunStatus.OK
     assert session.state is KernelState.IDLE
+
+
+async def test_a_run_cancelled_as_a_message_arrives_is_cancelled() -> None:
+    """Ctrl+C in headless and a restart in the app cancel the task reading a run's
+    messages.  A message that comes in the same instant must not swallow that: the run
+    would go on, and a Ctrl+C would have no effect (seen in a headless run whose step
+    reported its progress twenty times a second)."""
+    session, client = idle_session()
+    events: list[Any] = []
+
+    async def consume() -> None:
+        async for event in session.run("for _ in progress(range(600)): time.sleep(0.05)"):
+            events.append(event)
+
+    task = asyncio.create_task(consume())
+    while not client.sent:
+        await asyncio.sleep(0)
+    msg_id = "msg-1"
+    session._route_iopub(iopub(msg_id, "status", {"execution_state": "busy"}))
+    await asyncio.sleep(0.05)  # the run waits for its next message
+    session._route_iopub(iopub(msg_id, "stream", {"name": "stdout", "text": "tick\n"}))
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert task in done and task.cancelled(), f"the run went on (events {events})"
+    assert events == []

@@ -78,6 +78,20 @@ REPLY_GRACE_S = 1.0
 """How long to wait for the kernel's idle status once its reply is in (it may be dropped)."""
 
 
+async def _next_message(inbox: asyncio.Queue[Any], seconds: float) -> Any:
+    """The next message in ``inbox``, or None when none comes within ``seconds``.
+
+    Not ``asyncio.wait_for``: on Python 3.11 it returns a message that arrives just as
+    its caller is cancelled, and the cancellation (Ctrl+C, a restart) is lost.  Here the
+    cancellation wins, and the message stays in the queue.
+    """
+    try:
+        async with asyncio.timeout(seconds):
+            return await inbox.get()
+    except TimeoutError:
+        return None
+
+
 class _Gone:
     """Put in a request's queue when the kernel died or was stopped."""
 
@@ -328,10 +342,7 @@ class KernelSession:
         escalation = 0
         try:
             while True:
-                try:
-                    msg = await asyncio.wait_for(inbox.get(), WATCH_INTERVAL_S)
-                except TimeoutError:
-                    msg = None
+                msg = await _next_message(inbox, WATCH_INTERVAL_S)
                 if isinstance(msg, _Gone):
                     yield Finished(
                         RunStatus.DEAD,
@@ -515,7 +526,8 @@ class KernelSession:
         """The shell channel's reply to request ``msg_id``; TimeoutError after ``timeout``."""
         future = self._replies[msg_id] = asyncio.get_running_loop().create_future()
         try:
-            return await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see _next_message
+                return await future
         finally:
             self._replies.pop(msg_id, None)
 
