@@ -24,6 +24,7 @@ from tests.builders import lesson_step, lesson_text, write_lesson_dir
 from tests.faults import FAULTS, MEMORY_LIMIT, RANK_FAULTS, Fault, RankFault, rank_script
 from tests.processes import LONGEST_RUN_S, TEST_TAG, kernel_pids
 from tutor.protocol import SESSION_DIR_ENV
+from tutor.session.process import KERNEL_ARGV, connection_info, kernel_environment
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -266,6 +267,35 @@ def test_the_kernel_dies_with_a_killed_headless(tmp_path) -> None:
     assert not alive, "the kernel outlived its killed parent"
     left = [folder for folder in folders if folder.exists()]
     assert not left, "the session's folder (its key included) outlived its killed parent"
+
+
+def test_a_kernel_whose_tutor_died_while_it_started_ends_and_removes_the_folder(
+    tmp_path: Path,
+) -> None:
+    """tutor killed in the second the kernel takes to start (a busy machine): the kernel
+    finds another parent from the first, and must still see that tutor is gone."""
+    folder = tmp_path / "session"
+    folder.mkdir(mode=0o700)
+    connection = folder / "kernel.json"
+    connection.write_text(json.dumps(connection_info(folder)))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its pid stands for a tutor that has ended
+    env = {**kernel_environment(folder, "cpu"), "JPY_PARENT_PID": str(gone.pid)}
+    argv = [str(connection) if arg == "{connection_file}" else arg for arg in KERNEL_ARGV]
+    kernel = subprocess.Popen(
+        argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        kernel.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        kernel.kill()
+        kernel.wait()
+        pytest.fail("the kernel lived on, its tutor gone")
+    assert not folder.exists(), "the session's folder (its key included) outlived its tutor"
 
 
 RANK_TIMEOUTS_S = (20, 90)

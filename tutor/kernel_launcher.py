@@ -60,9 +60,14 @@ if __name__ == "__main__":
 
         def run(self) -> None:
             folder = os.environ.get(SESSION_DIR_ENV)
-            if not folder or os.getppid() != self.parent_pid:
+            if not folder:
                 super().run()  # started some other way: ipykernel's own polling
                 return
+            # tutor starts this process itself, so its parent is tutor's process: a
+            # parent other than that one at once (tutor killed, under load, while the
+            # kernel still started) means tutor is gone already.  ipykernel's polling
+            # would then wait for init to adopt the kernel, and end it with the folder
+            # left behind.
             while os.getppid() == self.parent_pid:
                 time.sleep(1.0)
             if Path(app.connection_file).parent == Path(folder):
