@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,12 @@ from tutor.session.kernel import KernelSession
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # A shell without job control starts a command run in the background (`make test &`
+    # in a script) with Ctrl+C ignored, and every process the tests start would inherit
+    # that: a tutor told to stop by Ctrl+C would rightly go on.  The tests stand for a
+    # learner at a terminal, where Ctrl+C has its default effect.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     timeout = float(config.getini("timeout") or 0)
     if 0 < timeout <= LONGEST_RUN_S:
         raise pytest.UsageError(
