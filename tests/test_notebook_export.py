@@ -3,11 +3,13 @@ back through import, and (with a real kernel) Jupyter running every bundled less
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 from tests.builders import course, lesson_step, lesson_text
@@ -170,10 +172,22 @@ def execute(nb, folder: Path) -> None:
                 language="python",
             )
 
+    # Given the class, not an instance, nbclient owns the kernel and shuts it down after
+    # the run; an instance's kernel would live on, idle, until the test process ends.
     client = NotebookClient(
-        nb, km=ThisInterpreter(), timeout=300, resources={"metadata": {"path": str(folder)}}
+        nb,
+        kernel_manager_class=ThisInterpreter,
+        timeout=300,
+        resources={"metadata": {"path": str(folder)}},
     )
     client.execute()
+    kernels = []
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):  # ended already (a zombie has no command line)
+            if "ipykernel_launcher" in " ".join(child.cmdline()):
+                kernels.append(child)
+    _gone, alive = psutil.wait_procs(kernels, timeout=10)
+    assert not alive, "the notebook's kernel outlived its run"
 
 
 @pytest.mark.kernel
