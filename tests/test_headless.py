@@ -402,6 +402,20 @@ def test_unknown_lesson_exits_2(tmp_path: Path, small_dir: Path) -> None:
     assert "Traceback" not in run.stderr
 
 
+def test_a_lesson_whose_file_does_not_load_is_named_with_its_problem(
+    tmp_path: Path, small_dir: Path
+) -> None:
+    """``--lesson b`` for a lesson that is in the folder but broken: not "unknown"."""
+    broken = small_dir / "02_b.md"
+    broken.write_text("---\ntitle: [B\n---\n## Step\nx\n", encoding="utf-8")
+    run = tutor("--headless", "--lessons", small_dir, "--lesson", "b", cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[0] == "tutor: lesson 'b' does not load:"
+    assert f"{broken}:2: bad front matter" in run.stderr
+    assert "unknown" not in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_missing_lessons_dir_exits_2(tmp_path: Path) -> None:
     run = tutor("--headless", "--lessons", tmp_path / "missing", cwd=tmp_path)
     assert run.returncode == 2

@@ -711,6 +711,26 @@ def test_one_bad_lesson_never_hides_the_good_ones(tmp_path: Path) -> None:
     assert [(e.path, e.line) for e in loaded.errors] == [(bad, 5)]
 
 
+def test_problems_come_in_file_order_and_each_left_out_lesson_names_its_file(
+    tmp_path: Path,
+) -> None:
+    """A requires problem is found after every file is read; it is still listed in its
+    file's place, as --check lists it.  A lesson left out, for its own file or for one it
+    requires, is known by its id (so ``--lesson b`` can say why it does not run)."""
+    write(tmp_path, "01_a.md", simple("A", "requires: [ghost]"))
+    broken = write(tmp_path, "02_b.md", lines("---", "title: [B", "---", "## S", "x"))
+    dependent = write(tmp_path, "03_c.md", simple("C", "requires: [b]"))
+    write(tmp_path, "04_d.md", simple("D", "requires: []"))
+    loaded = load_lessons(tmp_path)
+    assert [lesson.id for lesson in loaded.lessons] == ["d"]
+    assert [(name, line) for name, line, _ in located(loaded)] == [
+        ("01_a.md", 3),
+        ("02_b.md", 2),
+        ("03_c.md", 3),
+    ]
+    assert loaded.left_out == {"a": tmp_path / "01_a.md", "b": broken, "c": dependent}
+
+
 def test_requirements_are_transitive_in_course_order(tmp_path: Path) -> None:
     write(tmp_path, "01_a.md", simple("A"))
     write(tmp_path, "02_b.md", simple("B"))  # requires a

@@ -181,10 +181,28 @@ def _load(directory: Path | None) -> LessonSet:
         sys.exit(EXIT_USAGE)
 
 
+def _selected(lessons: LessonSet, ids: list[str]) -> list[Lesson] | None:
+    """The lessons ``--lesson`` names, in course order (all of them without it); None,
+    said on stderr, when one is not there.  One whose file did not load is named with
+    that file's problems, not called unknown."""
+    for lesson_id in ids:
+        if lessons.get(lesson_id) is not None:
+            continue
+        path = lessons.left_out.get(lesson_id)
+        if path is None:
+            known = ", ".join(lesson.id for lesson in lessons.lessons) or "none"
+            sys.stderr.write(f"tutor: unknown lesson {lesson_id!r} (lessons: {known})\n")
+        else:
+            problems = "".join(f"{error}\n" for error in lessons.errors if error.path == path)
+            sys.stderr.write(f"tutor: lesson {lesson_id!r} does not load:\n{problems}")
+        return None
+    return [lesson for lesson in lessons.lessons if not ids or lesson.id in ids]
+
+
 def check(lessons: LessonSet) -> int:
     """Print every problem of every file as ``path:line: message``, in file and line
-    order, then a summary; 2 if there is any."""
-    errors = sorted(lessons.errors, key=lambda error: (str(error.path), error.line))
+    order (the loader's), then a summary; 2 if there is any."""
+    errors = lessons.errors
     for error in errors:
         print(error)
     steps = sum(len(lesson.steps) for lesson in lessons.lessons)
@@ -273,14 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     lessons = _load(args.lessons)
     if args.check:
         return check(lessons)
-    selected = lessons.lessons
-    if args.lesson:
-        unknown = [lesson_id for lesson_id in args.lesson if lessons.get(lesson_id) is None]
-        if unknown:
-            known = ", ".join(lesson.id for lesson in lessons.lessons) or "none"
-            sys.stderr.write(f"tutor: unknown lesson {unknown[0]!r} (lessons: {known})\n")
-            return EXIT_USAGE
-        selected = [lesson for lesson in lessons.lessons if lesson.id in args.lesson]
+    selected = _selected(lessons, args.lesson)
+    if selected is None:
+        return EXIT_USAGE
     if args.headless:
         return _headless(args, lessons, selected)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -144,6 +144,10 @@ class LessonSet:
     directory: Path
     lessons: list[Lesson] = field(default_factory=list)
     errors: list[LessonError] = field(default_factory=list)
+    """In file order, then line order."""
+    left_out: dict[str, Path] = field(default_factory=dict)
+    """Lessons of the folder that did not load, by id: the file of each.  A lesson is left
+    out for a problem of its own file, or because one it requires did not load."""
 
     def get(self, lesson_id: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
@@ -220,6 +224,7 @@ def load_lessons(directory: Path) -> LessonSet:
         if lesson is None:
             result.errors.extend(read.problems)
             unparsed.add(read.id)
+            result.left_out.setdefault(read.id, path)
             continue
         if lesson.id in by_id:
             result.errors.append(
@@ -233,6 +238,8 @@ def load_lessons(directory: Path) -> LessonSet:
         by_id[lesson.id] = lesson
         result.lessons.append(lesson)
     _check_requires(result, unparsed - set(by_id))
+    order = {path: position for position, path in enumerate(paths)}
+    result.errors.sort(key=lambda error: (order.get(error.path, -1), error.line))
     return result
 
 
@@ -256,6 +263,7 @@ def _check_requires(result: LessonSet, broken: set[str]) -> None:
             chain = " -> ".join([*cycle[position:], *cycle[: position + 1]])
             line = _front_matter_line(member.path, "requires")
             result.errors.append(LessonError(member.path, line, f"circular requires: {chain}"))
+            result.left_out.setdefault(member_id, member.path)
         dropped.update(cycle)
     result.lessons = [lesson for lesson in result.lessons if lesson.id not in dropped]
     changed = True
@@ -267,6 +275,7 @@ def _check_requires(result: LessonSet, broken: set[str]) -> None:
             if problem:
                 line = _front_matter_line(lesson.path, "requires")
                 result.errors.append(LessonError(lesson.path, line, problem))
+                result.left_out.setdefault(lesson.id, lesson.path)
                 result.lessons.remove(lesson)
                 dropped.add(lesson.id)
                 changed = True
