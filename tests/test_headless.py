@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from tests.builders import BASICS, course, lesson_step, lesson_text
+from tests.builders import BASICS, course, lesson_step, lesson_text, write_lesson_dir
 from tests.processes import tutor
 from tests.scripted import ScriptedSession
 from tutor.headless import HeadlessOptions, run_headless
+from tutor.lessons import load_lessons
 
 ANSI = re.compile(r"\x1b\[")
 TORCH_VERSION = importlib.metadata.version("torch")
@@ -624,3 +625,61 @@ def test_headless_warms_up_for_the_first_optimizer_only_if_a_lesson_run_makes_on
     )
     run_headless(options, console=Console(file=io.StringIO()), session=session)
     assert session.warm_ups == [warm_up]
+
+
+# --------------------------------------------------------------------------- on a terminal
+
+
+def test_a_steps_bar_shows_for_a_long_step_or_a_loop_that_reports_and_never_none() -> None:
+    """On a terminal the running step gets a bar: not for a step of a few milliseconds,
+    and its count only once the step's loop has said how far it is."""
+    from tutor.headless import LONG_STEP_S, _ConsoleView
+
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=80)
+    view = _ConsoleView(terminal, quiet=False)
+    now = [100.0]
+    view.progress.get_time = lambda: now[0]
+
+    def bar() -> str:
+        screen = Console(file=io.StringIO(), width=80, color_system=None)
+        screen.print(*view.progress.get_renderables())
+        return screen.file.getvalue()  # type: ignore[attr-defined]
+
+    short = view.progress.add_task("Quick step", total=None)
+    assert bar().strip() == "", "a step just started shows no bar"
+    now[0] += LONG_STEP_S
+    assert "Quick step" in bar()
+    assert "None" not in bar()
+    view.progress.remove_task(short)
+    looping = view.progress.add_task("Train", total=None)
+    view.progress.update(looping, completed=30, total=100)
+    assert "30/100" in bar(), "a loop that reports shows at once, with its count"
+    view.progress.remove_task(looping)
+    unknown = view.progress.add_task("Stream", total=None)
+    view.progress.update(unknown, completed=7, total=None)
+    shown = bar()
+    assert " 7 " in shown and "None" not in shown, "a loop of unknown length: its count"
+
+
+def test_a_long_line_stays_one_line_in_a_pipe(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Out of a terminal the width is 80: a lesson problem's ``path:line: message`` and
+    the summary must still come out whole, one line each, for grep and editors."""
+    folder = tmp_path / ("a-long-folder-name-" * 4)
+    files = {
+        "01_fine.md": lesson_text("Fine", lesson_step("Step", "x = 1")),
+        "02_broken.md": "---\ntitle: [B\n---\n## S\nx\n",
+    }
+    lessons = load_lessons(write_lesson_dir(folder, files))
+    [problem] = lessons.errors
+    assert len(str(problem)) > 100
+    options = HeadlessOptions(lessons=lessons, selected=lessons.lessons, quiet=True)
+    code = run_headless(options, session=ScriptedSession())
+    out = capsys.readouterr().out
+    assert code == 2
+    assert str(problem) in out.splitlines()
+    assert any(
+        line.startswith("1/1 lessons passed") and line.endswith("1 lesson file error(s)")
+        for line in out.splitlines()
+    ), out

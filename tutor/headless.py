@@ -25,7 +25,15 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.padding import Padding
 from rich.panel import Panel
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -80,7 +88,9 @@ def run_headless(
     session: KernelSession | None = None,
 ) -> int:
     """Run the selected lessons; the exit code.  ``session`` may be launched already."""
-    console = console or Console(highlight=False)
+    # Soft wrap: a line longer than the width (80 in a pipe) is not broken in two, so a
+    # CI log keeps each ``path:line: message`` and the summary whole, for grep and editors.
+    console = console or Console(highlight=False, soft_wrap=True)
     report = RunReport(lesson_errors=list(options.lessons.errors))
     received: list[int] = []
 
@@ -332,6 +342,33 @@ class _Printer:
                     self.error = exc
 
 
+LONG_STEP_S = 1.0
+"""A step's progress bar shows once the step has run this long, or reports its progress."""
+
+
+class _StepProgress(Progress):
+    """The running step's bar, on a terminal: only for a long step or a step whose loop
+    reports how far it is (``progress()``); a step of a few milliseconds shows none."""
+
+    def get_renderables(self):  # type: ignore[no-untyped-def]
+        shown = [
+            task
+            for task in self.tasks
+            if task.total is not None or task.completed or (task.elapsed or 0) >= LONG_STEP_S
+        ]
+        yield self.make_tasks_table(shown)
+
+
+class _CountColumn(ProgressColumn):
+    """``done/total`` once the step's loop has said how far it is (``done`` for a loop of
+    unknown length); nothing before."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text(f"{task.completed:g}" if task.completed else "")
+        return Text(f"{task.completed:g}/{task.total:g}")
+
+
 class _ConsoleView:
     """Turns runner events into console output."""
 
@@ -339,10 +376,10 @@ class _ConsoleView:
         self.console = console
         self.quiet = quiet
         self.verbose = verbose
-        self.progress = Progress(
+        self.progress = _StepProgress(
             TextColumn("  {task.description}"),
             BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
+            _CountColumn(),
             TimeElapsedColumn(),
             console=console,
             transient=True,
