@@ -92,3 +92,42 @@ def test_the_engine_benchmark_turns_the_lessons_into_a_plain_script() -> None:
     compile(script, "lessons_script.py", "exec")
     assert "get_ipython().system('ls -l models/')" in script
     assert "train_ddp" not in script, "the distributed lesson is measured apart"
+
+
+MAKE_THE_DATA_MISTAKES = {
+    "lesson 1's step": (
+        ("0.01).unsqueeze", "0.02).unsqueeze"),
+        "ex_X should hold 100 points, got 50: torch.arange(0, 1, 0.01) steps by 0.01.",
+    ),
+    "no column": (
+        (".unsqueeze(dim=1)", ""),
+        "ex_X should be a column of shape [100, 1], got [100]: add .unsqueeze(dim=1).",
+    ),
+    "a row": (
+        (".unsqueeze(dim=1)", ".unsqueeze(dim=0)"),
+        "ex_X should be a column of shape [100, 1], got [1, 100]: add .unsqueeze(dim=1).",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), MAKE_THE_DATA_MISTAKES.values(), ids=MAKE_THE_DATA_MISTAKES.keys()
+)
+def test_exercise_1s_check_names_the_fix_for_each_likely_mistake(
+    change: tuple[str, str], message: str
+) -> None:
+    """The solution with one likely mistake in it: the check says what to fix."""
+    import torch
+
+    exercises = LESSONS.get("exercises")
+    assert exercises is not None
+    step = next(step for step in exercises.steps if step.title.startswith("Exercise 1"))
+    assert step.solution is not None
+    wrong = step.solution.text.replace(*change)
+    assert wrong != step.solution.text
+    namespace = {"torch": torch, "plot_predictions": lambda *args, **kwargs: None}
+    exec(wrong, namespace)
+    with pytest.raises(AssertionError) as failed:
+        for check in step.checks:
+            exec(check.text, namespace)
+    assert str(failed.value) == message
