@@ -15,7 +15,7 @@ from tests.builders import course, lesson_step, lesson_text
 from tests.processes import tutor
 from tutor import cli
 from tutor.cli import main
-from tutor.lessons import load_lessons
+from tutor.lessons import bundled_lessons_dir, load_lessons
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -221,6 +221,26 @@ def test_import_help_and_missing_output_are_usage_errors(
     assert code == 0 and "usage: tutor import" in out
 
 
+def test_import_refuses_a_step_with_two_exercises_naming_the_cells(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_notebook(
+        tmp_path / "two.ipynb",
+        v4.new_markdown_cell("# Two\n\n## Solve"),
+        v4.new_code_cell("a = 0", metadata={"tags": ["tutor-exercise"]}),
+        v4.new_code_cell("b = 0", metadata={"tags": ["tutor-exercise"]}),
+    )
+    target = tmp_path / "01_two.md"
+    code, _, err = run(["import", str(source), "-o", str(target)], capsys)
+    assert code == 2
+    assert err == (
+        f"tutor import: {source}: cells 2 and 3 are each an exercise of step 'Solve', and a "
+        "step has one exercise and one solution: start a step for each exercise with a "
+        "'##' heading\n"
+    )
+    assert not target.exists()
+
+
 # -- export -------------------------------------------------------------------------
 
 
@@ -242,12 +262,16 @@ def test_export_by_file_and_by_id(tmp_path: Path, capsys: pytest.CaptureFixture[
     code, out, _ = run(["export", str(lessons / "02_b.md"), "-o", str(by_file)], capsys)
     assert code == 0
     assert f"-> {by_file}: " in out and "setup: the code of a" in out
-    assert "1 exercise(s): their starter code" in out
+    assert (
+        "  1 exercise(s): their starter code, the solution folded after each "
+        "(--solutions runs them, --no-solutions leaves them out)\n"
+    ) in out
     by_id = tmp_path / "b2.ipynb"
     code, out, _ = run(
         ["export", "b", "--lessons", str(lessons), "-o", str(by_id), "--solutions"], capsys
     )
-    assert code == 0 and "their solutions" in out
+    assert code == 0
+    assert "  1 exercise(s): their solutions, the starter code folded after each\n" in out
     learner, solved = nbformat.read(by_file, 4), nbformat.read(by_id, 4)
     nbformat.validate(learner)
     sources = [cell.source for cell in learner.cells]
@@ -300,6 +324,65 @@ def test_export_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[
     code, _, err = run(["export", "ok", "--lessons", str(lessons), "-o", str(nowhere)], capsys)
     assert code == 2
     assert err == f"tutor export: {nowhere}: no folder {nowhere.parent} to write it in\n"
+
+
+@pytest.mark.parametrize("solutions", [False, True], ids=["learners-copy", "solutions"])
+def test_an_exported_exercise_lesson_imports_back_with_its_exercises(
+    solutions: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bundled exercises, exported and imported again: every exercise and solution
+    comes back as such, and the import says nothing of HTML or lost cells."""
+    exported = tmp_path / "ex.ipynb"
+    code, _, err = run(
+        ["export", "exercises", "-o", str(exported), *(["--solutions"] if solutions else [])],
+        capsys,
+    )
+    assert code == 0, err
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    code, out, err = run(["import", str(exported), "-o", str(lessons / "08_exercises.md")], capsys)
+    assert code == 0, err
+    assert out.splitlines()[2:] == [
+        "  skipped cell 1 (code): it imports tutor's session helpers, which every lesson "
+        "has already",
+        f"Check it with: python -m tutor --check --lessons {lessons}",
+    ]
+    assert run(["--check", "--lessons", str(lessons)], capsys)[0] == 0
+    original = load_lessons(bundled_lessons_dir()).get("exercises")
+    again = load_lessons(lessons).get("exercises")
+    assert original is not None and again is not None
+    assert [[(b.kind, b.text) for b in step.blocks] for step in again.steps] == [
+        [(b.kind, b.text) for b in step.blocks] for step in original.steps
+    ]
+
+
+def test_a_copy_to_hand_out_holds_no_answers_and_says_so_when_imported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--no-solutions``: no solution's code anywhere in the notebook; imported again,
+    each exercise is named as one whose solution is missing."""
+    handout = tmp_path / "handout.ipynb"
+    code, out, err = run(["export", "exercises", "--no-solutions", "-o", str(handout)], capsys)
+    assert code == 0, err
+    assert "  5 exercise(s): their starter code, no solutions" in out.splitlines()
+    notebook = nbformat.read(handout, 4)
+    text = "\n".join(cell.source for cell in notebook.cells)
+    original = load_lessons(bundled_lessons_dir()).get("exercises")
+    assert original is not None
+    solutions = [step.solution.text for step in original.steps if step.solution is not None]
+    assert len(solutions) == 5
+    for solution in solutions:
+        assert solution.strip() not in text
+    assert not any("tutor-solution" in cell.metadata.get("tags", []) for cell in notebook.cells)
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    code, out, err = run(["import", str(handout), "-o", str(lessons / "08_exercises.md")], capsys)
+    assert code == 0, err
+    missing = [line for line in out.splitlines() if "no solution" in line]
+    assert len(missing) == 5, out
+    both = ["export", "exercises", "--solutions", "--no-solutions", "-o", str(tmp_path / "x")]
+    code, _, err = run(both, capsys)
+    assert code == 2 and "not allowed with argument" in err
 
 
 # -- the app's own command line -----------------------------------------------------

@@ -4,7 +4,6 @@ back through import, and (with a real kernel) Jupyter running every bundled less
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import psutil
 import pytest
 
 from tests.builders import course, lesson_step, lesson_text
-from tutor.lessons import BlockKind, Lesson, LessonSet, bundled_lessons_dir, load_lessons
+from tutor.lessons import BlockKind, Lesson, LessonSet, Step, bundled_lessons_dir, load_lessons
 from tutor.notebooks.to_lesson import notebook_to_lesson
 from tutor.notebooks.to_notebook import HELPERS_CELL, lesson_to_notebook
 
@@ -88,6 +87,11 @@ def test_cells_in_order_helpers_title_setup_then_steps(two_lessons: LessonSet) -
             ["tutor-check"],
             "assert y == 2, 'y should be 2'",
         ),  # after the code, as tutor runs it
+        (
+            "markdown",
+            ["tutor-solution"],
+            "<details><summary>Solution</summary>\n\n```python\ny = x + 1\n```\n\n</details>",
+        ),
         ("markdown", [], "```text\nshown, not run\n```"),
         (
             "markdown",
@@ -111,6 +115,41 @@ def test_solutions_stand_where_the_exercise_does(two_lessons: LessonSet) -> None
         (["tutor-check"], "assert y == 2, 'y should be 2'"),
     ]
     assert all("TODO" not in source for _, source in sources)
+    folded = [cell.source for cell in nb.cells if "tutor-exercise" in tags(cell)]
+    assert folded == [
+        "<details><summary>Starter code</summary>\n\n```python\ny = 0  # TODO\n```\n\n</details>"
+    ]
+
+
+def test_folded_code_gets_a_fence_longer_than_its_backticks(tmp_path: Path) -> None:
+    solution = 'doc = """\n```python\nnot a fence\n```\n"""'
+    step = "\n".join(
+        [
+            "## S",
+            "",
+            "```python exercise",
+            "doc = ''",
+            "```",
+            "",
+            "````python solution",
+            solution,
+            "````",
+            "",
+            "```python check",
+            "assert doc",
+            "```",
+        ]
+    )
+    lessons = course(tmp_path / "lessons", {"01_t.md": lesson_text("T", step)})
+    nb = lesson_to_notebook(lessons.lessons[0], [])
+    (cell,) = [cell for cell in nb.cells if "tutor-solution" in tags(cell)]
+    assert f"````python\n{solution}\n````" in cell.source
+    back = notebook_to_lesson(nb, fallback_title="unused")
+    (tmp_path / "again").mkdir()
+    (tmp_path / "again" / "01_t.md").write_text(back.text, encoding="utf-8")
+    again = load_lessons(tmp_path / "again")
+    assert again.errors == []
+    assert again.lessons[0].steps[0].solution.text == solution + "\n"
 
 
 def test_a_lesson_that_requires_nothing_has_no_setup(two_lessons: LessonSet) -> None:
@@ -129,28 +168,52 @@ def lesson_code(lesson: Lesson) -> list[tuple[str, str]]:
     ]
 
 
+def structure(step: Step) -> tuple[str, str, list[tuple[str, str]], list[str]]:
+    """A step as tutor runs and shows it: its title, its prose, its blocks other than
+    checks in file order (as ``(kind, text)``), and its checks in order.  Export puts a
+    check written before some of the step's code after that code, where tutor runs it,
+    so a check's place among the other blocks is not part of a step."""
+    return (
+        step.title,
+        step.prose,
+        [
+            (block.kind.value, block.text)
+            for block in step.blocks
+            if block.kind is not BlockKind.CHECK
+        ],
+        [block.text for block in step.checks],
+    )
+
+
+@pytest.mark.parametrize("solutions", [False, True], ids=["learners-copy", "solutions"])
 @pytest.mark.parametrize("lesson", BUNDLED.lessons, ids=lambda lesson: lesson.id)
-def test_export_then_import_gives_back_the_lesson(lesson: Lesson, tmp_path: Path) -> None:
-    nb = lesson_to_notebook(lesson, BUNDLED.requirements(lesson), solutions=True)
+def test_export_then_import_gives_back_the_lesson(
+    lesson: Lesson, solutions: bool, tmp_path: Path
+) -> None:
+    """Every step, title, prose, block kind and block text comes back, from a learner's
+    copy as from one with the solutions; the only addition is the "Setup" step of a
+    lesson that requires others, with the code it replays (an imported lesson requires
+    nothing)."""
+    requirements = BUNDLED.requirements(lesson)
+    nb = lesson_to_notebook(lesson, requirements, solutions=solutions)
     nb = nbformat.reads(nbformat.writes(nb), as_version=4)
     conversion = notebook_to_lesson(nb, fallback_title="unused")
+    assert conversion.skipped == (
+        "cell 1 (code): it imports tutor's session helpers, which every lesson has already",
+    )
+    assert conversion.notes == ()
     (tmp_path / f"01_{lesson.id}.md").write_text(conversion.text, encoding="utf-8")
     back = load_lessons(tmp_path)
     assert back.errors == []
     again = back.lessons[0]
-    assert again.title == lesson.title
-    own = again.steps[1:] if BUNDLED.requirements(lesson) else again.steps
-    assert [step.title for step in own] == [step.title for step in lesson.steps]
-    assert [step.hint for step in own] == [step.hint for step in lesson.steps]
-    assert [step.prose for step in own] == [step.prose for step in lesson.steps]
-    assert again.intro == lesson.intro
-    rebuilt = dataclasses.replace(again, steps=tuple(own))
-    assert lesson_code(rebuilt) == lesson_code(lesson)
-    if BUNDLED.requirements(lesson):
+    assert (again.id, again.title, again.intro) == (lesson.id, lesson.title, lesson.intro)
+    own = again.steps[1:] if requirements else again.steps
+    assert [structure(step) for step in own] == [structure(step) for step in lesson.steps]
+    if requirements:
         setup = again.steps[0]
         assert setup.title == "Setup"
-        assert [b.text.strip("\n") for b in setup.blocks] == [
-            text for required in BUNDLED.requirements(lesson) for _, text in lesson_code(required)
+        assert [(b.kind, b.text.strip("\n")) for b in setup.blocks] == [
+            (BlockKind.CODE, text) for required in requirements for _, text in lesson_code(required)
         ]
 
 

@@ -276,6 +276,19 @@ def test_a_notebook_with_neither_code_nor_headings_is_refused() -> None:
         notebook_to_lesson(notebook(md("Just words.")), fallback_title="x")
 
 
+HELPERS_SKIPPED = (
+    "cell 1 (code): it imports tutor's session helpers, which every lesson has already"
+)
+
+
+def folded(summary: str, markdown: str) -> str:
+    return f"<details><summary>{summary}</summary>\n\n{markdown}\n\n</details>"
+
+
+def blocks(step) -> list[tuple[BlockKind, str]]:
+    return [(block.kind, block.text) for block in step.blocks]
+
+
 def test_cells_tagged_by_export_come_back_as_checks_and_hints(tmp_path: Path) -> None:
     nb = notebook(
         code("from tutor.kernel import *", tags=["tutor-helpers"]),
@@ -283,14 +296,197 @@ def test_cells_tagged_by_export_come_back_as_checks_and_hints(tmp_path: Path) ->
         md("## S"),
         code("x = 1"),
         code("assert x == 1", tags=["tutor-check"]),
-        md("<details><summary>Hint</summary>\n\nSet x.\n\n</details>", tags=["tutor-hint"]),
+        md(folded("Hint", "Set x."), tags=["tutor-hint"]),
         tutor={"lesson": "s", "solutions": True},
     )
     conversion, lesson = convert(nb, tmp_path)
     step = lesson.steps[0]
     assert [b.kind for b in step.blocks] == [BlockKind.CODE, BlockKind.CHECK, BlockKind.HINT]
     assert step.hint == "Set x."
-    assert conversion.skipped[0].startswith("cell 1 (code): imports tutor's helpers")
+    assert conversion.skipped == (HELPERS_SKIPPED,)
+    assert conversion.notes == ()  # the fold around the hint is tutor's own HTML
+
+
+def test_an_exercise_and_its_folded_solution_come_back_in_their_places(tmp_path: Path) -> None:
+    """A learner's copy: the starter code runs, the solution is folded after it."""
+    nb = notebook(
+        md("# T"),
+        md("## Solve"),
+        code("y = 0  # TODO", tags=["tutor-exercise"]),
+        md(folded("Solution", "```python\ny = 2\n```"), tags=["tutor-solution"]),
+        code("assert y == 2", tags=["tutor-check"]),
+    )
+    conversion, lesson = convert(nb, tmp_path)
+    assert blocks(lesson.steps[0]) == [
+        (BlockKind.EXERCISE, "y = 0  # TODO\n"),
+        (BlockKind.SOLUTION, "y = 2\n"),
+        (BlockKind.CHECK, "assert y == 2\n"),
+    ]
+    assert conversion.notes == ()
+
+
+def test_a_solution_that_runs_gives_the_folded_starter_code_its_place(tmp_path: Path) -> None:
+    """A copy with the solutions: the solution runs where the exercise stood, and the
+    starter code is folded where the solution stood; they change places back."""
+    nb = notebook(
+        md("# T"),
+        md("## Solve"),
+        code("y = 2", tags=["tutor-solution"]),
+        md("Between."),
+        md(folded("Starter code", "```python\ny = 0  # TODO\n```"), tags=["tutor-exercise"]),
+        code("assert y == 2", tags=["tutor-check"]),
+    )
+    conversion, lesson = convert(nb, tmp_path)
+    assert blocks(lesson.steps[0]) == [
+        (BlockKind.EXERCISE, "y = 0  # TODO\n"),
+        (BlockKind.SOLUTION, "y = 2\n"),
+        (BlockKind.CHECK, "assert y == 2\n"),
+    ]
+    assert lesson.steps[0].prose == "Between."
+    assert "```python exercise\ny = 0  # TODO\n```\n\nBetween." in conversion.text
+    assert conversion.notes == ()
+
+
+def test_an_exercise_without_a_solution_keeps_its_code_as_both_and_says_so(
+    tmp_path: Path,
+) -> None:
+    nb = notebook(
+        md("# T"),
+        md("## Solve"),
+        code("y = 0  # TODO", tags=["tutor-exercise"]),
+        code("assert y == 2", tags=["tutor-check"]),
+    )
+    conversion, lesson = convert(nb, tmp_path)
+    assert blocks(lesson.steps[0]) == [
+        (BlockKind.EXERCISE, "y = 0  # TODO\n"),
+        (BlockKind.SOLUTION, "y = 0  # TODO\n"),
+        (BlockKind.CHECK, "assert y == 2\n"),
+    ]
+    assert conversion.notes == (
+        "cell 3 (code): an exercise with no solution in step 'Solve'; its starter code is "
+        "the solution too, so the step fails its checks until you write the answer in its "
+        "'python solution' block",
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "where"),
+    [
+        (code("y = 2", tags=["tutor-solution"]), "cell 3 (code)"),
+        (
+            md(folded("Solution", "```python\ny = 2\n```"), tags=["tutor-solution"]),
+            "cell 3 (markdown)",
+        ),
+    ],
+    ids=["code-cell", "folded"],
+)
+def test_a_solution_without_an_exercise_keeps_its_code_as_both_and_says_so(
+    cell: dict, where: str, tmp_path: Path
+) -> None:
+    nb = notebook(md("# T"), md("## Solve"), cell, code("assert y == 2", tags=["tutor-check"]))
+    conversion, lesson = convert(nb, tmp_path)
+    assert blocks(lesson.steps[0]) == [
+        (BlockKind.EXERCISE, "y = 2\n"),
+        (BlockKind.SOLUTION, "y = 2\n"),
+        (BlockKind.CHECK, "assert y == 2\n"),
+    ]
+    assert conversion.notes == (
+        f"{where}: a solution with no exercise in step 'Solve'; it is the starter code too, "
+        "so a learner starts from the answer until you write the starter code in its "
+        "'python exercise' block",
+    )
+
+
+@pytest.mark.parametrize("tag", ["tutor-exercise", "tutor-solution"])
+def test_two_exercises_or_solutions_in_one_step_are_refused_naming_the_cells(tag: str) -> None:
+    nb = notebook(
+        md("# T"),
+        md("## Solve"),
+        code("a = 0", tags=[tag]),
+        md("Then."),
+        code("b = 0", tags=[tag]),
+        code("c = 0", tags=[tag]),
+    )
+    name = "an exercise" if tag == "tutor-exercise" else "a solution"
+    with pytest.raises(NotebookProblem) as raised:
+        notebook_to_lesson(nb, fallback_title="x")
+    assert str(raised.value) == (
+        f"cells 3, 5 and 6 are each {name} of step 'Solve', and a step has one exercise "
+        "and one solution: start a step for each exercise with a '##' heading"
+    )
+
+
+def test_a_folded_solution_that_is_not_code_is_kept_as_prose_and_named(tmp_path: Path) -> None:
+    nb = notebook(
+        md("# T"),
+        md("## Solve"),
+        code("y = 0  # TODO", tags=["tutor-exercise"]),
+        md(folded("Solution", "Set `y` to 2:\n\n```python\ny = 2\n```"), tags=["tutor-solution"]),
+    )
+    conversion, lesson = convert(nb, tmp_path)
+    step = lesson.steps[0]
+    assert step.prose == "Set `y` to 2:\n\n```py\ny = 2\n```"
+    assert [kind for kind, _ in blocks(step)] == [BlockKind.EXERCISE, BlockKind.SOLUTION]
+    assert conversion.notes[0] == (
+        "cell 4 (markdown): its solution is not one fenced block of code, so it is kept as prose"
+    )
+    assert conversion.notes[1].startswith("cell 3 (code): an exercise with no solution")
+
+
+def test_html_in_a_hint_is_named_and_an_empty_fold_is_skipped(tmp_path: Path) -> None:
+    nb = notebook(
+        md("# T"),
+        md("## S"),
+        code("x = 1"),
+        md(folded("Hint", "<img src='x.png'>\n\nLook at the plot."), tags=["tutor-hint"]),
+        md(folded("Hint", "   "), tags=["tutor-hint"]),
+        md("A hint written by hand.", tags=["tutor-hint"]),
+    )
+    conversion, lesson = convert(nb, tmp_path)
+    assert lesson.steps[0].hint == "Look at the plot.\n\nA hint written by hand."
+    assert conversion.notes == ("cell 4 (markdown): its HTML-only lines are left out",)
+    assert conversion.skipped == ("cell 5 (markdown): its folded hint is empty",)
+
+
+def test_tagged_cells_before_any_heading_stay_with_the_code_they_follow(tmp_path: Path) -> None:
+    nb = notebook(
+        md("Make y."),
+        code("y = 0  # TODO", tags=["tutor-exercise"]),
+        md("The answer."),
+        md(folded("Solution", "```python\ny = 2\n```"), tags=["tutor-solution"]),
+        code("assert y == 2", tags=["tutor-check"]),
+        md(folded("Hint", "Two."), tags=["tutor-hint"]),
+        md("Now z."),
+        code("z = y"),
+    )
+    conversion, lesson = convert(nb, tmp_path)
+    assert [s.title for s in lesson.steps] == ["Make y", "Now z"]
+    assert [kind for kind, _ in blocks(lesson.steps[0])] == [
+        BlockKind.EXERCISE,
+        BlockKind.SOLUTION,
+        BlockKind.CHECK,
+        BlockKind.HINT,
+    ]
+    assert lesson.steps[0].prose == "Make y.\n\nThe answer."
+    assert blocks(lesson.steps[1]) == [(BlockKind.CODE, "z = y\n")]
+    assert conversion.notes == (
+        "no '#' heading: the title 'From the file name' comes from the file name",
+    )
+
+
+def test_a_code_cell_with_two_block_tags_is_read_as_the_first_and_named(tmp_path: Path) -> None:
+    nb = notebook(
+        md("# T"),
+        md("## S"),
+        code("x = 1"),
+        code("assert x", tags=["tutor-solution", "tutor-check"]),
+    )
+    conversion, lesson = convert(nb, tmp_path)
+    assert [kind for kind, _ in blocks(lesson.steps[0])] == [BlockKind.CODE, BlockKind.CHECK]
+    assert conversion.notes == (
+        "cell 4 (code): it is tagged tutor-check and tutor-solution, so it is read as a "
+        "check block",
+    )
 
 
 MARKDOWN_PIECES = st.sampled_from(
@@ -349,6 +545,53 @@ def test_any_notebook_becomes_a_lesson_that_loads_with_its_code_in_order(
     assert ran == [
         source.strip("\n") + "\n" for kind, source in cells if kind == "code" and source.strip()
     ]
+
+
+TAGGED = [
+    ("markdown", "## Step", None, None),
+    ("markdown", "Words.", None, None),
+    ("code", "x = 1", None, "x = 1\n"),
+    ("code", "assert x", "tutor-check", "assert x\n"),
+    ("code", "todo = 0", "tutor-exercise", "todo = 0\n"),
+    ("code", "answer = 1", "tutor-solution", "answer = 1\n"),
+    (
+        "markdown",
+        folded("Starter code", "```python\nblank = 0\n```"),
+        "tutor-exercise",
+        "blank = 0\n",
+    ),
+    ("markdown", folded("Solution", "```python\nreply = 1\n```"), "tutor-solution", "reply = 1\n"),
+    ("markdown", folded("Hint", "A hint."), "tutor-hint", "A hint.\n"),
+]
+"""Cells as export writes them: ``(cell type, source, tag, the text of its block)``."""
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cells=st.lists(st.sampled_from(TAGGED), max_size=10))
+def test_any_tagged_notebook_becomes_a_lesson_that_loads_and_keeps_every_block(
+    tmp_path_factory: pytest.TempPathFactory, cells: list[tuple[str, str, str | None, str | None]]
+) -> None:
+    """Whatever order export's cells come in, each ends up a block of the lesson, or the
+    notebook is refused for a step with two exercises (or solutions), naming them."""
+    nb = notebook(
+        *(
+            (md if kind == "markdown" else code)(source, tags=[tag] if tag else [])
+            for kind, source, tag, _ in cells
+        )
+    )
+    try:
+        conversion = notebook_to_lesson(nb, fallback_title="Fallback")
+    except NotebookProblem as problem:
+        assert "are each" in str(problem) or "no steps" in str(problem), problem
+        return
+    folder = tmp_path_factory.mktemp("lesson")
+    (folder / "01_any.md").write_text(conversion.text, encoding="utf-8")
+    lessons = load_lessons(folder)
+    assert lessons.errors == [], (lessons.errors, conversion.text)
+    kept = {b.text for step in lessons.lessons[0].steps for b in step.blocks}
+    assert {text for *_, text in cells if text} <= kept, conversion.text
 
 
 def test_a_heading_over_two_lines_is_a_one_line_title(tmp_path: Path) -> None:

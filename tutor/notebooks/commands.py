@@ -51,6 +51,7 @@ def main(argv: Sequence[str]) -> int:
             args.output,
             lessons_dir=args.lessons,
             solutions=args.solutions,
+            leave_out_solutions=args.no_solutions,
             force=args.force,
         )
     except CommandError as error:
@@ -99,10 +100,17 @@ def _export_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--lessons", type=Path, metavar="DIR", help="lesson folder (default: the bundled lessons)"
     )
-    parser.add_argument(
+    answers = parser.add_mutually_exclusive_group()
+    answers.add_argument(
         "--solutions",
         action="store_true",
         help="put the exercises' solutions in, instead of their starter code",
+    )
+    answers.add_argument(
+        "--no-solutions",
+        action="store_true",
+        help="leave out the folded solution after each exercise: a copy to hand out "
+        "that holds no answers",
     )
     parser.add_argument("--force", action="store_true", help="replace the file if it exists")
     return parser
@@ -259,6 +267,7 @@ def export_lesson(
     *,
     lessons_dir: Path | None = None,
     solutions: bool = False,
+    leave_out_solutions: bool = False,
     force: bool = False,
 ) -> int:
     import nbformat
@@ -268,7 +277,9 @@ def export_lesson(
     _check_target(output, force=force)
     lessons, lesson = _find_lesson(name, lessons_dir)
     requirements = lessons.requirements(lesson)
-    notebook = lesson_to_notebook(lesson, requirements, solutions=solutions)
+    notebook = lesson_to_notebook(
+        lesson, requirements, solutions=solutions, leave_out_solutions=leave_out_solutions
+    )
     write_file(output, nbformat.writes(notebook) + "\n", force=force)
     exercises = sum(1 for step in lesson.steps if step.is_exercise)
     print(f"{lesson.path} -> {output}: {len(notebook.cells)} cells, {len(lesson.steps)} steps")
@@ -276,7 +287,15 @@ def export_lesson(
         names = ", ".join(required.id for required in requirements)
         print(f"  setup: the code of {names}, in one collapsed section")
     if exercises:
-        holds = "their solutions" if solutions else "their starter code (--solutions for answers)"
+        if solutions:
+            holds = "their solutions, the starter code folded after each"
+        elif leave_out_solutions:
+            holds = "their starter code, no solutions"
+        else:
+            holds = (
+                "their starter code, the solution folded after each "
+                "(--solutions runs them, --no-solutions leaves them out)"
+            )
         print(f"  {exercises} exercise(s): {holds}")
     return 0
 

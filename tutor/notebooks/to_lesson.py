@@ -8,6 +8,11 @@ code cell, titled from the Markdown above it, or numbered.  Outputs, cell metada
 empty cells, raw cells and HTML-only Markdown (a Colab badge) are left out, and
 every cell left out is named in ``Conversion.skipped``.
 
+The ``tutor-...`` tags of a notebook tutor exported say what each cell was: a check,
+an exercise or its solution (a code cell, or a folded Markdown one for the half that
+does not run), a hint.  A step with an exercise but no solution, or a solution but no
+exercise, gets a copy of the half it has, named in ``Conversion.notes``.
+
 Lesson files are Markdown read by markdown-it, as the loader reads them, so the
 Markdown kept from the notebook is rewritten where the loader would read it
 differently: headings that are not steps become ``###`` (a ``##`` in prose would
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -27,12 +32,14 @@ from markdown_it.token import Token
 
 from tutor.lessons import BlockKind
 from tutor.notebooks import (
-    HINT_CLOSE,
-    HINT_OPEN,
     METADATA_KEY,
     TAG_CHECK,
+    TAG_EXERCISE,
     TAG_HELPERS,
     TAG_HINT,
+    TAG_SOLUTION,
+    fenced,
+    unfolded,
 )
 
 _MARKDOWN = MarkdownIt("commonmark")
@@ -42,6 +49,26 @@ RUN_FENCE_LANGUAGES = {"python", "hint"}
 """Fences the loader runs (or hides as hints); in a Markdown cell they are only shown."""
 SHOWN_LANGUAGE = "py"
 TITLE_MAX_CHARS = 60
+CODE_CELL_TAGS = {
+    TAG_CHECK: BlockKind.CHECK,
+    TAG_EXERCISE: BlockKind.EXERCISE,
+    TAG_SOLUTION: BlockKind.SOLUTION,
+}
+"""The tags that make a code cell a block other than plain code (the first, if several)."""
+FOLDED_TAGS = {
+    TAG_HINT: BlockKind.HINT,
+    TAG_EXERCISE: BlockKind.EXERCISE,
+    TAG_SOLUTION: BlockKind.SOLUTION,
+}
+"""The tags that make a (folded) Markdown cell a block."""
+FOLDED_NAMES = {
+    BlockKind.HINT: "hint",
+    BlockKind.EXERCISE: "starter code",
+    BlockKind.SOLUTION: "solution",
+}
+"""What a folded cell holds, in the messages about it."""
+FENCE_INFO = {BlockKind.CODE: "python", BlockKind.HINT: "hint"}
+"""A block's fence info in the lesson file; the others are ``python <kind>``."""
 
 
 @dataclass(frozen=True)
@@ -77,19 +104,19 @@ class _Prose:
 
 
 @dataclass
-class _Code:
+class _Block:
     cell: int
     text: str
     kind: BlockKind
+    runs: bool
+    """Whether the notebook runs it: a code cell, not a folded Markdown one."""
+
+    @property
+    def where(self) -> str:
+        return f"cell {self.cell} ({'code' if self.runs else 'markdown'})"
 
 
-@dataclass
-class _Hint:
-    cell: int
-    text: str
-
-
-_Item = _Heading | _Prose | _Code | _Hint
+_Item = _Heading | _Prose | _Block
 
 
 @dataclass
@@ -173,7 +200,8 @@ class _Cell:
     kind: str
     source: str
     tokens: list[Token]
-    tags: frozenset[str]
+    block: BlockKind | None
+    """The block the cell is, its ``source`` the block's text; None for Markdown prose."""
 
 
 def _cells(notebook: Any, report: _Report) -> Iterable[_Cell]:
@@ -189,7 +217,9 @@ def _cells(notebook: Any, report: _Report) -> Iterable[_Cell]:
             report.skip(number, kind, "empty")
             continue
         if TAG_HELPERS in tags:
-            report.skip(number, kind, "imports tutor's helpers, which a lesson has already")
+            report.skip(
+                number, kind, "it imports tutor's session helpers, which every lesson has already"
+            )
             continue
         if kind == "code":
             failed = [o for o in cell.get("outputs", ()) if o.get("output_type") == "error"]
@@ -199,18 +229,56 @@ def _cells(notebook: Any, report: _Report) -> Iterable[_Cell]:
                     f"({failed[0].get('ename', 'an exception')}); a lesson stops at a failing "
                     "step, so fix it or catch the error if it is there to be shown"
                 )
-            yield _Cell(number, kind, source, [], tags)
+            block = _code_kind(number, tags, report)
+            yield _Cell(number, kind, source.strip("\n") + "\n", [], block)
             continue
         if cell.get("attachments"):
             report.notes.append(f"cell {number} (markdown): its attached images are left out")
-        kept = _without_html(source)
+        block = next((kind for tag, kind in FOLDED_TAGS.items() if tag in tags), None)
+        body = unfolded(source) if block else source  # the fold itself is tutor's, not content
+        kept = _without_html(body)
         if not kept.strip():
-            report.skip(number, kind, "HTML only (such as a Colab badge)")
+            report.skip(
+                number,
+                kind,
+                f"its folded {FOLDED_NAMES[block]} is empty"
+                if block
+                else "HTML only (such as a Colab badge)",
+            )
             continue
-        if kept != source:
+        if kept != body:
             report.notes.append(f"cell {number} (markdown): its HTML-only lines are left out")
-        tokens = [] if TAG_HINT in tags else _MARKDOWN.parse(kept)  # a hint starts no step
-        yield _Cell(number, kind, kept, tokens, tags)
+        if block is BlockKind.HINT:  # a hint starts no step
+            yield _Cell(number, kind, kept.strip() + "\n", [], block)
+            continue
+        if block is not None:
+            code = _only_code(kept)
+            if code is not None:
+                yield _Cell(number, kind, code.strip("\n") + "\n", [], block)
+                continue
+            report.notes.append(
+                f"cell {number} (markdown): its {FOLDED_NAMES[block]} is not one fenced "
+                "block of code, so it is kept as prose"
+            )
+        yield _Cell(number, kind, kept, _MARKDOWN.parse(kept), None)
+
+
+def _code_kind(number: int, tags: frozenset[str], report: _Report) -> BlockKind:
+    found = [tag for tag in CODE_CELL_TAGS if tag in tags]
+    if len(found) > 1:
+        report.notes.append(
+            f"cell {number} (code): it is tagged {' and '.join(found)}, "
+            f"so it is read as a {CODE_CELL_TAGS[found[0]].value} block"
+        )
+    return CODE_CELL_TAGS[found[0]] if found else BlockKind.CODE
+
+
+def _only_code(markdown: str) -> str | None:
+    """The code of Markdown that is one fenced block and nothing else, or None."""
+    tokens = [token for token in _MARKDOWN.parse(markdown) if token.level == 0]
+    if len(tokens) == 1 and tokens[0].type == "fence":
+        return tokens[0].content
+    return None
 
 
 def _newlines(text: Any) -> str:
@@ -279,12 +347,8 @@ def _items(
     items: list[_Item] = []
     heading_index = 0
     for cell in cells:
-        if cell.kind == "code":
-            kind = BlockKind.CHECK if TAG_CHECK in cell.tags else BlockKind.CODE
-            items.append(_Code(cell.number, cell.source.strip("\n") + "\n", kind))
-            continue
-        if TAG_HINT in cell.tags:
-            items.append(_Hint(cell.number, _hint_text(cell.source)))
+        if cell.block is not None:
+            items.append(_Block(cell.number, cell.source, cell.block, runs=cell.kind == "code"))
             continue
         lines = cell.source.split("\n")
         start = 0
@@ -312,14 +376,6 @@ def _add_prose(items: list[_Item], cell: int, lines: Sequence[str]) -> None:
     text = _prose_markdown("\n".join(lines)).strip("\n")
     if text.strip():
         items.append(_Prose(cell, text))
-
-
-def _hint_text(source: str) -> str:
-    """An exported hint without the ``<details>`` around it."""
-    text = source.strip()
-    if text.startswith(HINT_OPEN.strip()) and text.endswith(HINT_CLOSE.strip()):
-        text = text[len(HINT_OPEN.strip()) : -len(HINT_CLOSE.strip())]
-    return text.strip() + "\n"
 
 
 def _prose_markdown(text: str) -> str:
@@ -383,6 +439,7 @@ def _structure(
     for number, step in enumerate(steps, start=1):
         if not step.title:
             step.title = _title_from(step.items) or f"Step {number}"
+        _pair_exercise(step, report)
     return _join_prose(intro_items), steps
 
 
@@ -390,16 +447,21 @@ def _steps_per_code_cell(
     items: list[_Item], title_cell: int | None
 ) -> tuple[list[_Item], list[_Step]]:
     """A step per code cell, with the Markdown since the previous one as its prose
-    (Markdown after the last code cell goes with it too).  The introduction is the
-    Markdown up to the title's cell; without code, all of it."""
-    codes = [i for i, item in enumerate(items) if isinstance(item, _Code)]
-    if not codes:
-        return items, []
+    (Markdown after the last code cell goes with it too).  A check, a hint, or the other
+    half of an exercise joins the step before it.  The introduction is the Markdown up
+    to the title's cell; without code, all of it."""
     steps: list[_Step] = []
     start = 0
-    for index in codes:
-        steps.append(_Step("", items[start : index + 1]))
+    for index, item in enumerate(items):
+        if not isinstance(item, _Block):
+            continue
+        if steps and _joins(item, steps[-1]):
+            steps[-1].items.extend(items[start : index + 1])
+        else:
+            steps.append(_Step("", items[start : index + 1]))
         start = index + 1
+    if not steps:
+        return items, []
     steps[-1].items.extend(items[start:])
     intro: list[_Item] = []
     first = steps[0].items
@@ -409,12 +471,23 @@ def _steps_per_code_cell(
     return intro, steps
 
 
+def _joins(block: _Block, step: _Step) -> bool:
+    """Whether ``block`` belongs to the step before it rather than starting one."""
+    if block.kind in (BlockKind.CHECK, BlockKind.HINT):
+        return True
+    partner = {BlockKind.EXERCISE: BlockKind.SOLUTION, BlockKind.SOLUTION: BlockKind.EXERCISE}
+    kinds = {item.kind for item in step.items if isinstance(item, _Block)}
+    return block.kind in partner and partner[block.kind] in kinds and block.kind not in kinds
+
+
 def _split_section(section: _Step, report: _Report) -> list[_Step]:
     """A ``##`` section as one step, or as a step per ``###`` where several of its code
     cells sit under ``###`` headings."""
     subs = [i for i, item in enumerate(section.items) if isinstance(item, _Heading)]
-    under_subs = (
-        sum(1 for item in section.items[subs[0] :] if isinstance(item, _Code)) if subs else 0
+    under_subs = sum(
+        1
+        for item in section.items[subs[0] if subs else len(section.items) :]
+        if isinstance(item, _Block) and item.kind is not BlockKind.HINT
     )
     if under_subs < 2:
         step = _Step(
@@ -444,6 +517,53 @@ def _split_section(section: _Step, report: _Report) -> list[_Step]:
         else:
             report.skipped.append(f"heading {part.title!r}: nothing under it")
     return steps
+
+
+def _pair_exercise(step: _Step, report: _Report) -> None:
+    """Give a step's exercise and solution the places the lesson file had them; a step
+    with only one of the two gets a copy of it as the other (named in the notes).
+
+    In a notebook exported with its solutions, the solution is the code cell, in the
+    exercise's place, and the starter code the folded cell, in the solution's: the two
+    change places back.
+    """
+    blocks = [item for item in step.items if isinstance(item, _Block)]
+    exercises = [block for block in blocks if block.kind is BlockKind.EXERCISE]
+    solutions = [block for block in blocks if block.kind is BlockKind.SOLUTION]
+    for found, name in ((exercises, "an exercise"), (solutions, "a solution")):
+        if len(found) > 1:
+            cells = ", ".join(str(block.cell) for block in found[:-1])
+            raise NotebookProblem(
+                f"cells {cells} and {found[-1].cell} are each {name} of step {step.title!r}, "
+                "and a step has one exercise and one solution: start a step for each "
+                "exercise with a '##' heading"
+            )
+    items = step.items
+
+    def place(block: _Block) -> int:
+        return next(index for index, item in enumerate(items) if item is block)
+
+    if exercises and solutions:
+        exercise, solution = exercises[0], solutions[0]
+        if solution.runs and not exercise.runs:
+            at, other = place(exercise), place(solution)
+            items[at], items[other] = solution, exercise
+    elif exercises:
+        exercise = exercises[0]
+        items.insert(place(exercise) + 1, replace(exercise, kind=BlockKind.SOLUTION))
+        report.notes.append(
+            f"{exercise.where}: an exercise with no solution in step {step.title!r}; its "
+            "starter code is the solution too, so the step fails its checks until you write "
+            "the answer in its 'python solution' block"
+        )
+    elif solutions:
+        solution = solutions[0]
+        items.insert(place(solution), replace(solution, kind=BlockKind.EXERCISE))
+        report.notes.append(
+            f"{solution.where}: a solution with no exercise in step {step.title!r}; it is "
+            "the starter code too, so a learner starts from the answer until you write the "
+            "starter code in its 'python exercise' block"
+        )
 
 
 def _title_from(items: Iterable[_Item]) -> str:
@@ -476,13 +596,6 @@ def _join_prose(items: Iterable[_Item]) -> str:
     return "\n\n".join(item.text for item in items if isinstance(item, _Prose)).strip()
 
 
-def _fence(text: str, info: str) -> str:
-    """A fenced block longer than any run of backticks in ``text``."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    marks = "`" * max(3, longest + 1)
-    return f"{marks}{info}\n{text}{marks}"
-
-
 def _step_text(step: _Step) -> str:
     parts = [f"## {step.title}"]
     for item in step.items:
@@ -490,11 +603,8 @@ def _step_text(step: _Step) -> str:
             parts.append(item.text)
         elif isinstance(item, _Heading):
             parts.append(item.markdown)
-        elif isinstance(item, _Hint):
-            parts.append(_fence(item.text, "hint"))
         else:
-            info = "python" if item.kind is BlockKind.CODE else f"python {item.kind.value}"
-            parts.append(_fence(item.text, info))
+            parts.append(fenced(item.text, FENCE_INFO.get(item.kind, f"python {item.kind.value}")))
     return "\n\n".join(parts)
 
 

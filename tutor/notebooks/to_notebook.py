@@ -5,9 +5,11 @@ and plots as text), then come the title and introduction, then, in one collapsed
 "Setup" section, the code of every lesson this one requires, and then each step: a
 Markdown cell with its heading and prose, its code, exercise and check cells where
 the lesson file has them, and its hints as Markdown.  An exercise cell holds the
-starter code, so that a learner's copy fails its checks until it is solved, or the
-solution with ``solutions=True``.  Cells carry a ``tutor-...`` tag saying what they
-were, which ``to_lesson`` reads back.
+starter code, so that a learner's copy fails its checks until it is solved, and the
+solution follows, folded, where the lesson file has it; with ``solutions=True`` the
+two change places: the solution runs and the starter code is folded.  Cells carry a
+``tutor-...`` tag saying what they were, which ``to_lesson`` reads back, so that a
+notebook of either kind gives back the whole lesson.
 """
 
 from __future__ import annotations
@@ -21,15 +23,18 @@ from nbformat.notebooknode import NotebookNode
 
 from tutor.lessons import Block, BlockKind, Lesson, Step
 from tutor.notebooks import (
-    HINT_CLOSE,
-    HINT_OPEN,
+    HINT_SUMMARY,
     METADATA_KEY,
+    SOLUTION_SUMMARY,
+    STARTER_SUMMARY,
     TAG_CHECK,
     TAG_EXERCISE,
     TAG_HELPERS,
     TAG_HINT,
     TAG_SETUP,
     TAG_SOLUTION,
+    fenced,
+    folded,
 )
 
 HELPERS_CELL = (
@@ -43,18 +48,27 @@ CELL_ID_PREFIX_CHARS = 48
 
 
 def lesson_to_notebook(
-    lesson: Lesson, requirements: Sequence[Lesson], *, solutions: bool = False
+    lesson: Lesson,
+    requirements: Sequence[Lesson],
+    *,
+    solutions: bool = False,
+    leave_out_solutions: bool = False,
 ) -> NotebookNode:
     """The notebook for ``lesson``; ``requirements`` are the lessons it builds on, in
     course order (``LessonSet.requirements``).  Reads the lesson's file for where its
-    prose stands between the code."""
+    prose stands between the code.  ``leave_out_solutions`` writes a learner's copy with
+    no folded solutions: one to hand out that holds no answers."""
+    if solutions and leave_out_solutions:
+        raise ValueError("solutions=True runs the solutions: they cannot be left out")
     cells: list[NotebookNode] = [_code(HELPERS_CELL, TAG_HELPERS)]
     cells.append(nbformat.v4.new_markdown_cell(_join(f"# {lesson.title}", lesson.intro)))
     if requirements:
         cells.extend(_setup(requirements))
     pieces = _step_pieces(lesson)
     for step, step_pieces in zip(lesson.steps, pieces, strict=True):
-        cells.extend(_step_cells(step, step_pieces, solutions=solutions))
+        cells.extend(
+            _step_cells(step, step_pieces, solutions=solutions, answers=not leave_out_solutions)
+        )
     for number, cell in enumerate(cells, start=1):
         cell["id"] = f"{lesson.id[:CELL_ID_PREFIX_CHARS]}-{number}"
     notebook = nbformat.v4.new_notebook(
@@ -148,7 +162,9 @@ def _clean(prose: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", prose).strip()
 
 
-def _step_cells(step: Step, pieces: list[_Piece], *, solutions: bool) -> Iterator[NotebookNode]:
+def _step_cells(
+    step: Step, pieces: list[_Piece], *, solutions: bool, answers: bool = True
+) -> Iterator[NotebookNode]:
     """A step's cells: its heading with the prose before its first block, then the
     blocks and the prose between them.  Checks run after the step's code, as in tutor."""
     heading = f"## {step.title}"
@@ -159,9 +175,9 @@ def _step_cells(step: Step, pieces: list[_Piece], *, solutions: bool) -> Iterato
     last_code = runs[-1] if runs else -1
     deferred: list[NotebookNode] = []
     for index, piece in enumerate(pieces):
-        cell = _piece_cell(piece, step, solutions=solutions)
-        if cell is None:
+        if not (answers or solutions) and _is_solution(piece):
             continue
+        cell = _piece_cell(piece, step, solutions=solutions)
         if isinstance(piece, Block) and piece.kind is BlockKind.CHECK and index < last_code:
             deferred.append(cell)
             continue
@@ -170,13 +186,18 @@ def _step_cells(step: Step, pieces: list[_Piece], *, solutions: bool) -> Iterato
             yield from deferred
 
 
+def _is_solution(piece: _Piece) -> bool:
+    return isinstance(piece, Block) and piece.kind is BlockKind.SOLUTION
+
+
 def _runs_before_checks(block: Block) -> bool:
     return block.kind in (BlockKind.CODE, BlockKind.EXERCISE)
 
 
-def _piece_cell(piece: _Piece, step: Step, *, solutions: bool) -> NotebookNode | None:
-    """The cell for one piece; with ``solutions`` the solution stands where the exercise
-    does, as tutor runs it."""
+def _piece_cell(piece: _Piece, step: Step, *, solutions: bool) -> NotebookNode:
+    """The cell for one piece.  The exercise's place holds the code that runs there (the
+    starter code, or with ``solutions`` the solution, as tutor runs it) and the
+    solution's place the other, folded."""
     if isinstance(piece, str):
         return _markdown(piece)
     if piece.kind is BlockKind.CODE:
@@ -184,10 +205,13 @@ def _piece_cell(piece: _Piece, step: Step, *, solutions: bool) -> NotebookNode |
     if piece.kind is BlockKind.CHECK:
         return _code(piece.text, TAG_CHECK)
     if piece.kind is BlockKind.HINT:
-        return _markdown(HINT_OPEN + piece.text.strip() + HINT_CLOSE, TAG_HINT)
+        return _markdown(folded(HINT_SUMMARY, piece.text), TAG_HINT)
+    exercise, solution = step.exercise, step.solution
+    assert exercise is not None and solution is not None  # the loader guarantees the pair
     if piece.kind is BlockKind.EXERCISE:
         if solutions:
-            assert step.solution is not None  # the loader guarantees the pair
-            return _code(step.solution.text, TAG_SOLUTION)
-        return _code(piece.text, TAG_EXERCISE)
-    return None  # the solution: in the exercise's place, or not at all
+            return _code(solution.text, TAG_SOLUTION)
+        return _code(exercise.text, TAG_EXERCISE)
+    if solutions:
+        return _markdown(folded(STARTER_SUMMARY, fenced(exercise.text, "python")), TAG_EXERCISE)
+    return _markdown(folded(SOLUTION_SUMMARY, fenced(solution.text, "python")), TAG_SOLUTION)
