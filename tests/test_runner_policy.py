@@ -378,3 +378,25 @@ async def test_an_interrupt_between_a_steps_blocks_stops_before_its_checks(
     assert session.ran[-1] == "LEARNERS", "its check never ran"
     result = events[-1].result
     assert result.status is StepStatus.FAILED and result.error.type == "KeyboardInterrupt"
+
+
+async def test_a_syntax_error_names_a_line_the_learner_can_find(lessons: LessonSet) -> None:
+    """Not IPython's name for the cell ("3180427816.py, line 2"): a line of the
+    learner's own code; in a lesson's own block (IPython syntax the loader cannot
+    check), the lesson file's line."""
+    session = ScriptedSession(
+        {
+            "TYPED": Reply(error=("SyntaxError", "incomplete input (3180427816.py, line 2)")),
+            "MAKE": Reply(error=("IndentationError", "unexpected indent (29642607.py, line 1)")),
+        }
+    )
+    runner = await started(session, lessons, timeout=5)
+    a = lessons.get("a")
+    assert a is not None
+    [typed] = await finished(runner.run_step(a, 3, code="TYPED"))
+    assert typed.result.error is not None
+    assert typed.result.error.message == "incomplete input (line 2 of your code)"
+    [make] = await finished(runner.run_step(a, 0))
+    block = a.steps[0].blocks[0]
+    assert make.result.error is not None
+    assert make.result.error.message == f"unexpected indent (01_a.md:{block.line + 1})"

@@ -34,6 +34,10 @@ from tutor.session import (
 DEFAULT_TIMEOUT_S = 600.0
 """Per step: generous for a slow CPU, yet CI never hangs."""
 
+SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
+CELL_FILE = re.compile(r"\((?:<[^>]*>|[\w-]+\.py), line (\d+)\)$")
+"""Where Python's message puts a syntax error: IPython's name for the cell, and a line."""
+
 MAX_CAPTURED_CHARS = 100_000
 """Output kept per step for the report; the rest is counted, not kept."""
 
@@ -194,6 +198,21 @@ class _Capture:
     @property
     def text(self) -> str:
         return self.transcript.text()
+
+
+def _syntax_error_place(message: str, lesson: Lesson, step: Step, block: Block) -> str:
+    """A syntax error's place in words the learner can find, not IPython's name for the
+    cell: a line of their own code, or the lesson file's line."""
+    match = CELL_FILE.search(message)
+    if match is None:
+        return message
+    line = int(match[1])
+    exercise = step.exercise
+    if block.kind is BlockKind.EXERCISE and exercise is not None and block.text != exercise.text:
+        where = f"line {line} of your code"
+    else:
+        where = f"{lesson.path.name}:{block.line + line}"
+    return f"{message[: match.start()]}({where})"
 
 
 class Runner:
@@ -474,6 +493,8 @@ class Runner:
             info = ErrorInfo(error.type, error.message, clean_traceback(error.traceback))
         else:
             info = ErrorInfo("Error", finished.reason)
+        if info.type in SYNTAX_ERRORS:
+            info = replace(info, message=_syntax_error_place(info.message, lesson, step, block))
         if finished.restart_because:
             restarted = f"{finished.restart_because}, so the session was restarted"
             info = replace(info, message="; ".join(filter(None, (info.message, restarted))))
