@@ -28,11 +28,11 @@ from textual.worker import Worker, WorkerState
 import tutor.tui.app
 from tests.builders import BASICS, course, lesson_step, lesson_text
 from tests.scripted import Reply, ScriptedSession, basics_session
-from tutor.lessons import LessonSet, load_lessons
+from tutor.lessons import LessonSet, bundled_lessons_dir, load_lessons
 from tutor.progress import Progress, ProgressStore
 from tutor.protocol import PlotSpec, SeriesSpec
 from tutor.session import Display, History, KernelState, Metrics, Output, Result
-from tutor.tui.app import TutorApp
+from tutor.tui.app import TutorApp, check_command
 from tutor.tui.authoring import LessonFilesChanged
 from tutor.tui.messages import SessionReady, SessionStateChanged
 from tutor.tui.widgets.loss_table import LossTable
@@ -663,6 +663,45 @@ async def test_a_replay_then_a_short_step_leaves_the_view_at_its_top(scripted_ap
         assert view.scroll_y == 0 and app.query_one("#step-title").region.y == view.region.y
 
 
+def long_exercise_app(tmp_path: Path) -> TutorApp:
+    """The app on a course whose second step is an exercise too long for a 100x30 view:
+    its solution and its hint lie below the view while it shows its top."""
+    prose = "\n\n".join(f"Paragraph {n} of what the exercise asks." for n in range(12))
+    exercise = lesson_step(
+        "Long exercise",
+        exercise="answer = None  # TODO\n" * 10,
+        solution="answer = 42",
+        check="assert answer == 42",
+        hint="The answer is 42.",
+        prose=prose,
+    )
+    lesson = lesson_text("Long", lesson_step("Before", "x = 1"), exercise, lesson_id="long")
+    lessons = course(tmp_path / "lessons", {"01_long.md": lesson})
+    return TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
+
+
+@pytest.mark.parametrize(("key", "part"), [("h", "#hint"), ("s", "#solution")])
+async def test_a_hint_or_solution_shown_again_scrolls_into_view(
+    tmp_path: Path, key: str, part: str
+) -> None:
+    """Shown once, a part keeps its old place until the next layout: revealed again
+    from the top of the step, it must still be scrolled to, not left below the view."""
+    app = long_exercise_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view, shown_part = app.query_one(StepView), app.query_one(part)
+        await pilot.press("n", key, "p", "n", "home")
+        await pilot.wait_for_scheduled_animations()
+        assert view.scroll_y == 0 and shown_part.has_class("hidden")
+        await pilot.press(key)
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        assert not shown_part.has_class("hidden")
+        top, bottom = shown_part.region.y, shown_part.region.bottom
+        assert view.region.y <= top and bottom <= view.region.bottom, (
+            f"{part} at rows {top}-{bottom}, the view shows {view.region}"
+        )
+
+
 def one_step_app(tmp_path: Path, code: str, reply: Reply) -> TutorApp:
     """The app on a course of one lesson whose one step runs ``code``, over a scripted
     session that answers it with ``reply``."""
@@ -985,7 +1024,8 @@ async def test_the_lesson_list_shows_each_broken_file_dimmed_and_not_selectable(
         lesson_list = app.query_one("#lesson-list", OptionList)
         assert lesson_list.has_focus
         prompts = [
-            str(lesson_list.get_option_at_index(i).prompt) for i in range(lesson_list.option_count)
+            plain(lesson_list.get_option_at_index(i).prompt).strip()
+            for i in range(lesson_list.option_count)
         ]
         assert prompts[1:] == [
             "✗ 02_broken.md:3: unknown front matter key 'require' (known: id, requires, "
@@ -1017,6 +1057,29 @@ async def test_a_lesson_file_with_a_problem_is_named_not_dropped_silently(tmp_pa
         [note] = [n for n in app._notifications if "lesson file problem" in n.title]
         assert f"{directory / '02_broken.md'}:" in note.message
         assert str(lessons.errors[0]) in note.message
+
+
+async def test_the_notice_of_many_problems_checks_the_folder_the_app_was_given(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "my lessons"
+    course(directory, {"01_basics.md": BASICS})
+    for n in range(2, 9):  # seven files, one problem each: five are shown, two are not
+        (directory / f"0{n}_broken.md").write_text(
+            "---\ntitle: Broken\n---\n\n## A step\n\n```python\n"
+        )
+    lessons = load_lessons(directory)
+    assert len(lessons.errors) == 7, lessons.errors
+    app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        [note] = [n for n in app._notifications if "lesson file problem" in n.title]
+        last = note.message.splitlines()[-1]
+        assert last == f"… and 2 more (python -m tutor --check --lessons '{directory}')", last
+
+
+def test_the_bundled_lessons_are_checked_without_naming_their_folder() -> None:
+    assert check_command(bundled_lessons_dir()) == "python -m tutor --check"
 
 
 # --------------------------------------------------------------------------- plots

@@ -14,7 +14,8 @@ import pytest
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tests.scripted import ScriptedSession, basics_session
+from tests.builders import course, lesson_step, lesson_text
+from tests.scripted import Reply, ScriptedSession, basics_session
 from tests.test_app import plain, ready, shown, until
 from tutor.lessons import LessonSet
 from tutor.progress import ProgressStore
@@ -40,7 +41,7 @@ def make_app(app_lessons: LessonSet, store: ProgressStore, tmp_path: Path, monke
 
 def footer(app: TutorApp) -> dict[str, str]:
     """What the footer shows now: its keys as drawn, with their words, enabled ones only
-    (the command palette's own key, always there, left out)."""
+    (the command palette's own key, there from 110 columns, left out)."""
     keys = app.screen.query("FooterKey")
     return {
         key.key_display: key.description  # type: ignore[attr-defined]
@@ -136,8 +137,6 @@ async def test_every_key_the_footer_shows_is_in_the_command_palette_with_that_ke
             shown_keys = footer(app)
             assert shown_keys, "the footer shows keys"
             for key, word in shown_keys.items():
-                if word == "Open lesson":  # the lesson list's own enter, not the app's
-                    continue
                 named = [command for command in commands if command.title == word]
                 assert len(named) == 1, f"after {keys}: {word!r} offered {len(named)} times"
                 assert key in named[0].help, f"after {keys}: {word!r}'s key {key} not named"
@@ -231,8 +230,97 @@ async def test_l_toggles_the_lesson_list_at_every_size_on_the_current_lesson(
         assert app.focused is app.query_one(StepView)
         await pilot.press("p", "l")
         assert shown(app, "#lesson-list") and lessons.highlighted == 0
+
+
+@pytest.mark.parametrize("size", [(100, 30), (160, 45)], ids=["100x30", "160x45"])
+async def test_escape_puts_the_lesson_list_away_as_choosing_a_lesson_does(
+    make_app, size: tuple[int, int]
+) -> None:
+    app = make_app(start_session=False)
+    async with app.run_test(size=size) as pilot:
+        beside = shown(app, "#lesson-list")  # in a wide terminal, the layout shows it
+        await pilot.press(*(["l", "l"] if beside else ["l"]))  # l first hides a list shown
+        assert shown(app, "#lesson-list") and app.focused is app.query_one(LessonList)
+        await pilot.press("down", "escape")
         await settled(pilot)
-        assert footer(app).get("⏎") == "Open lesson", footer(app)
+        lesson_list = app.query_one(LessonList)
+        assert lesson_list.display is beside, "escape left the list where it was"
+        assert bool(lesson_list.region) is beside, "hidden, but still drawn"
+        assert app.focused is app.query_one(StepView)
+        assert app.lesson_index == 0, "escape opens no lesson"
+
+
+async def test_a_long_lesson_title_wraps_under_itself_not_under_its_mark(tmp_path: Path) -> None:
+    title = "Putting it all together, on any device"
+    lessons = course(
+        tmp_path / "lessons",
+        {"01_long.md": lesson_text(title, lesson_step("A step", "x = 1"), lesson_id="long")},
+    )
+    app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("l")
+        await settled(pilot)
+        lesson_list = app.query_one(LessonList)
+        rows = [strip.text for strip in lesson_list.render_lines(lesson_list.size.region)]
+        first = next(i for i, row in enumerate(rows) if "1. Putting" in row)
+        last = next(i for i, row in enumerate(rows) if "0/1" in row)
+        entry = rows[first : last + 1]
+        assert len(entry) > 1, f"the title should wrap at this width: {entry}"
+        column = entry[0].index("Putting")
+        for row in entry[1:]:
+            assert row[:column].strip("│ ") == "" and row[column] != " ", entry
+
+
+# -- the footer ----------------------------------------------------------------------
+def footer_overflow(app: TutorApp) -> list[str]:
+    """The footer's keys drawn, wholly or in part, past the room the footer has for them
+    (under the command palette's key, or off its right edge)."""
+    keys = list(app.screen.query("FooterKey"))
+    palette = [key for key in keys if key.has_class("-command-palette")]
+    room = palette[0].region.x if palette else app.screen.query_one("Footer").region.right
+    return [
+        f"{key.key_display} {key.description}"  # type: ignore[attr-defined]
+        for key in keys
+        if key not in palette and key.region.right > room
+    ]
+
+
+@pytest.mark.parametrize("width", [80, 100, 109, 110, 149, 150, 200])
+async def test_the_footer_fits_and_always_shows_help_and_quit(make_app, width: int) -> None:
+    """On a step, on an exercise, in the editor, in the lesson list, and while a step
+    runs: the footer never runs out of room, and where ? is not typed it shows Help."""
+    session = basics_session()
+    session.replies["answer"] = Reply(hang=True)  # the exercise runs until interrupted
+    app = make_app(session=session)
+    async with app.run_test(size=(width, 30)) as pilot:
+        await ready(pilot, app)
+
+        async def check(where: str, *, help_shown: bool = True) -> None:
+            await settled(pilot)
+            keys = footer(app)
+            assert not footer_overflow(app), f"{where}: past the footer's room: {keys}"
+            assert keys.get("^q") == "Quit", f"{where}: {keys}"
+            if help_shown:
+                assert keys.get("?") == "Help", f"{where}: {keys}"
+
+        await check("a step")
+        await pilot.press("right", "right", "right", "right")
+        await check("an exercise")
+        await pilot.press("tab")
+        await check("the exercise editor", help_shown=False)  # there ? is typed
+        await pilot.press("escape")
+        if shown(app, "#lesson-list"):
+            await pilot.press("l")
+        await pilot.press("l")
+        await check("the lesson list")
+        await pilot.press("escape", "enter")
+        await until(pilot, lambda: app.check_action("interrupt", ()) is True, 5)
+        await check("a running exercise")
+        await pilot.press("ctrl+c")
+        await ready(pilot, app)
+        await pilot.resize_terminal(200 if width < 150 else 80, 30)
+        await pilot.resize_terminal(width, 30)
+        await check("an exercise, after a resize")
 
 
 # -- the top bar ---------------------------------------------------------------------

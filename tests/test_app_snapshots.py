@@ -19,7 +19,9 @@ def app(tmp_path: Path) -> TutorApp:
 
 
 @pytest.mark.parametrize(
-    "size", [(80, 24), (120, 40), (160, 45)], ids=["80x24", "120x40", "160x45"]
+    "size",
+    [(80, 24), (100, 30), (120, 40), (160, 45)],
+    ids=["80x24", "100x30", "120x40", "160x45"],
 )
 def test_main_screen(snap_compare, app: TutorApp, size: tuple[int, int]) -> None:
     assert snap_compare(app, terminal_size=size)
@@ -32,11 +34,18 @@ def test_help_screen(snap_compare, app: TutorApp) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_help)
 
 
-def test_exercise_step_with_hint(snap_compare, app: TutorApp) -> None:
+@pytest.mark.parametrize(
+    "size", [(80, 24), (100, 30), (120, 40)], ids=["80x24", "100x30", "120x40"]
+)
+def test_exercise_step_with_hint(snap_compare, app: TutorApp, size: tuple[int, int]) -> None:
+    """The hint scrolled into view, and the footer's keys for an exercise, ? Help among them."""
+
     async def go(pilot) -> None:
         await pilot.press("right", "right", "right", "right", "h")
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
 
-    assert snap_compare(app, terminal_size=(120, 40), run_before=go)
+    assert snap_compare(app, terminal_size=size, run_before=go)
 
 
 LOSSES = [

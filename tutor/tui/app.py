@@ -11,8 +11,10 @@ is ``lifecycle``'s job.  torch is never imported here.
 from __future__ import annotations
 
 import contextlib
+import shlex
 import time
 from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 from typing import ClassVar, cast
 
 from textual import events, on, work
@@ -33,7 +35,13 @@ from textual.widgets import Footer, OptionList, TextArea
 from textual.worker import Worker, WorkerState
 
 from tutor.hints import command_line_device_hint, hint_for
-from tutor.lessons import Lesson, LessonError, LessonSet, uses_optimizers
+from tutor.lessons import (
+    Lesson,
+    LessonError,
+    LessonSet,
+    bundled_lessons_dir,
+    uses_optimizers,
+)
 from tutor.progress import Progress, ProgressStore
 from tutor.runner import (
     Runner,
@@ -93,6 +101,13 @@ a time (v switches)."""
 LOOP_TAKES_SCREEN_S = 1.0
 """Under SIDE_BY_SIDE_COLUMNS, a loop still streaming metrics this long after its first
 row gets the screen for its table and curves (a shorter one would only flash them)."""
+
+
+def check_command(directory: Path) -> str:
+    """The command that checks the lesson files in ``directory``."""
+    if directory.resolve() == bundled_lessons_dir().resolve():
+        return "python -m tutor --check"
+    return f"python -m tutor --check --lessons {shlex.quote(str(directory))}"
 
 
 class TutorApp(App[None]):
@@ -194,7 +209,8 @@ class TutorApp(App[None]):
         errors = self.lessons.errors
         shown = [str(error) for error in errors[:5]]
         if len(errors) > len(shown):
-            shown.append(f"… and {len(errors) - len(shown)} more (python -m tutor --check)")
+            more = len(errors) - len(shown)
+            shown.append(f"… and {more} more ({check_command(self.lessons.directory)})")
         self.notify(
             "\n".join(shown),
             title=f"{len(errors)} lesson file problem(s): those lessons are left out",
@@ -865,9 +881,13 @@ class TutorApp(App[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         # Under SIDE_BY_SIDE_COLUMNS the panel's key applies and shows, in a footer made
-        # compact to leave room for it.
+        # compact, and without the command palette's key (the help names it), to leave
+        # room for it: the main keys then fit 80 columns in every state, ? Help included.
+        # (The event's size: the app's own is brought up to date after this handler.)
+        narrow = event.size.width < SIDE_BY_SIDE_COLUMNS
         for footer in self.query(Footer):
-            footer.compact = self._one_side_at_a_time
+            footer.compact = narrow
+            footer.show_command_palette = not narrow
         self.refresh_bindings()
 
     def action_toggle_panel(self) -> None:
@@ -979,8 +999,15 @@ class TutorApp(App[None]):
     @on(OptionList.OptionSelected, "#lesson-list")
     async def _open_lesson(self, event: OptionList.OptionSelected) -> None:
         await self._go(event.option_index, 0)
-        # Back to the layout's say: beside the step in a wide terminal, else out of the way.
-        self.query_one(LessonList).styles.clear_rule("display")
+        self._put_lessons_away()
+
+    @on(LessonList.Closed)
+    def _put_lessons_away(self) -> None:
+        """Back to the layout's say (beside the step in a wide terminal, else out of the
+        way), and to the step."""
+        lesson_list = self.query_one(LessonList)
+        lesson_list.styles.clear_rule("display")
+        lesson_list.refresh(layout=True)  # clearing a rule lays nothing out again
         self.query_one(StepView).focus()
 
     @on(TextArea.Changed, "#exercise")

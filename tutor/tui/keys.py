@@ -1,10 +1,12 @@
 """The app's keys: one table of bindings, and the three places that show it.
 
-The footer shows the bindings that apply now (``TutorApp.check_action`` hides the
-rest, and a focused text field keeps the keys it types for itself); the help screen
-lists every binding, then the keys that move the focus and scroll, read from
-Textual's own bindings; the command palette offers one command for each action that
-applies now.  All three come from ``KEYS``, so none can offer a key the others lack.
+The footer shows the main bindings that apply now (``TutorApp.check_action`` hides
+the rest, a focused text field keeps the keys it types for itself, and the keys marked
+``show=False`` are left to the help, so that the footer fits 80 columns in every
+state); the help screen lists every binding, then the keys that move the focus and
+scroll, read from Textual's own bindings; the command palette offers one command for
+each action that applies now.  All three come from ``KEYS``, so none can offer a key
+the others lack.
 """
 
 from __future__ import annotations
@@ -36,11 +38,11 @@ KEYS: tuple[Binding, ...] = (
     Binding("h", "hint", "Hint", id="hint"),
     Binding("s", "solution", "Solution", id="solution"),
     Binding("e", "edit", "Edit", id="edit"),
-    Binding("ctrl+o", "own_editor", "Own editor", id="own-editor"),
-    Binding("c", "console", "Console", id="console"),
+    Binding("ctrl+o", "own_editor", "Own editor", id="own-editor", show=False),
+    Binding("c", "console", "Console", id="console", show=False),
     Binding("f1", "explain", "Help on name", id="explain"),
     Binding("escape", "leave_editor", "Leave editor", id="leave-editor", priority=True),
-    Binding("l", "toggle_lessons", "Lessons", id="lessons"),
+    Binding("l", "toggle_lessons", "Lessons", id="lessons", show=False),
     Binding("1", "tab('training')", "Training tab", id="tab-training", show=False),
     Binding("2", "tab('plot')", "Plot tab", id="tab-plot", show=False),
     Binding("3", "tab('tensors')", "Tensors tab", id="tab-tensors", show=False),
@@ -64,7 +66,7 @@ KEY_HELP: dict[str, str] = {
     "console": "Open the console: Python in the lesson's session, outside the steps",
     "explain": "In an editor: the signature and docstring of the name at the cursor",
     "leave-editor": "Leave the editor or the console (your code is kept)",
-    "lessons": "Show or hide the lessons (enter opens the one chosen)",
+    "lessons": "Show or hide the lessons (enter opens the one chosen, escape leaves the list)",
     "panel": "Under 110 columns: the session panel (training, plots, tensors) or the step",
     "help": "This help",
 }

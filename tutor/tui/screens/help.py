@@ -17,6 +17,7 @@ INTRO = """\
 Each lesson is a list of steps. Read a step, run it, and watch the session panel:
 the loss table and curves grow while a model trains, the Tensors tab shows what is
 in your session. All steps share one Python session, like the cells of a notebook.
+The footer shows the main keys that work now; this lists them all.
 """
 
 

@@ -299,9 +299,8 @@ class StepView(VerticalScroll):
         hint = self.query_one("#hint", Static)
         # On a line of its own: a hint may start with a list or a code block.
         hint.update(Markdown("**Hint.**\n\n" + (text or "No hint for this step.")))
-        hint.set_class(False, "hidden")
-        if not self._following:  # a run's hint comes at its end, which is followed
-            hint.scroll_visible()
+        # A run's hint comes at its end, which is followed.
+        self._reveal(hint, scroll=not self._following)
 
     def hide_hint(self) -> None:
         """A new run starts, or the session restarted: the last run's hint no longer applies."""
@@ -310,8 +309,15 @@ class StepView(VerticalScroll):
     def show_solution(self, code: str) -> None:
         solution = self.query_one("#solution", Static)
         solution.update(CodeLines(code))
-        solution.set_class(False, "hidden")
-        solution.scroll_visible()
+        self._reveal(solution)
+
+    def _reveal(self, widget: Static, *, scroll: bool = True) -> None:
+        """Show a hidden part of the step and, once it is laid out, scroll it into view.
+        (Until the next layout a part shown before keeps the place it had then, so
+        scrolling at once would go there, or nowhere.)"""
+        widget.set_class(False, "hidden")
+        if scroll:
+            self.call_after_refresh(widget.scroll_visible)
 
     async def show_result(self, result: StepResult, *, replayed: bool = False) -> None:
         """✓ and the time, or the error, its traceback and the hint; ``replayed``: the
