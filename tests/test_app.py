@@ -26,7 +26,7 @@ from textual.widgets import OptionList, RichLog, Static
 from textual.worker import Worker, WorkerState
 
 import tutor.tui.app
-from tests.builders import BASICS, course, lesson_step, lesson_text
+from tests.builders import BASICS, course, lesson_step, lesson_text, write_lesson_dir
 from tests.scripted import Reply, ScriptedSession, basics_session
 from tutor.lessons import LessonSet, bundled_lessons_dir, load_lessons
 from tutor.progress import Progress, ProgressStore
@@ -1324,3 +1324,63 @@ async def test_output_drawn_while_the_step_is_hidden_wraps_to_its_width(tmp_path
         assert width > 60
         assert max(line.cell_length for line in log.lines) > width - 10, "wrapped too narrow"
         assert max(line.cell_length for line in log.lines) <= width
+
+
+BROKEN_FRONT_MATTER = "---\ntitle: [Second\n---\n\n## One\n\n```python\nx = 1\n```\n"
+
+
+def _with_a_broken_second_lesson(tmp_path: Path) -> LessonSet:
+    return load_lessons(
+        write_lesson_dir(
+            tmp_path / "lessons",
+            {
+                "01_first.md": lesson_text(
+                    "First", lesson_step("Start", "a = 1"), lesson_step("Go on", "b = 2")
+                ),
+                "02_second.md": BROKEN_FRONT_MATTER,
+            },
+        )
+    )
+
+
+async def test_a_saved_place_in_a_lesson_that_does_not_load_stays_saved(
+    tmp_path: Path, store: ProgressStore, monkeypatch
+) -> None:
+    """Opened on a folder where the learner's lesson is broken, the app starts at the
+    course's start, says so, and keeps the saved place until the learner moves."""
+    monkeypatch.chdir(tmp_path)
+    lessons = _with_a_broken_second_lesson(tmp_path)
+    assert lessons.left_out == {"second": lessons.directory / "02_second.md"}
+    store.save(Progress(lesson_id="second", step=3, completed={"first": [0, 1]}))
+    app = TutorApp(lessons, device="cpu", store=store, start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        assert (app.lesson.id, app.step_index) == ("first", 0)
+        notes = [n.message for n in app._notifications]
+        assert any("Your place, step 4 of lesson 'second'" in note for note in notes), notes
+    kept = store.load()
+    assert (kept.lesson_id, kept.step, kept.completed) == ("second", 3, {"first": [0, 1]})
+    app = TutorApp(lessons, device="cpu", store=store, start_session=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await until(pilot, lambda: app.step_index == 1)
+    assert (store.load().lesson_id, store.load().step) == ("first", 1), "a place chosen is saved"
+
+
+async def test_a_saved_place_waits_for_its_lesson_to_load_again_under_watch(
+    tmp_path: Path, store: ProgressStore, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    lessons = _with_a_broken_second_lesson(tmp_path)
+    store.save(Progress(lesson_id="second", step=0))
+    app = TutorApp(lessons, device="cpu", store=store, start_session=False, watch=True)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        assert app.lesson.id == "first"
+        await asyncio.sleep(0.3)  # the watcher is set up
+        fixed = BROKEN_FRONT_MATTER.replace("[Second", "Second")
+        (lessons.directory / "02_second.md").write_text(fixed)
+        await until(pilot, lambda: app.lesson.id == "second", seconds=10)
+        assert app.step_index == 0
+    assert store.load().lesson_id == "second"

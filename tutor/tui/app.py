@@ -154,6 +154,9 @@ class TutorApp(App[None]):
         """The one owner of the session: what it holds, what replays leave out, restarts."""
         place = resume(lessons, self.progress, lesson_id)
         self.lesson_index, self.step_index = place.lesson, place.step
+        self._saved_place_waits = lesson_id is None and self.progress.lesson_id in lessons.left_out
+        """The saved place is in a lesson whose file did not load: it stays saved, for
+        when the file is fixed, until the learner goes to another step."""
         self._live = LiveRun()
         self._live_view = "#step"
         """Where the live output goes: the step view, or the console (#console)."""
@@ -211,6 +214,12 @@ class TutorApp(App[None]):
         if len(errors) > len(shown):
             more = len(errors) - len(shown)
             shown.append(f"… and {more} more ({check_command(self.lessons.directory)})")
+        if self._saved_place_waits:
+            shown.append(
+                f"Your place, step {self.progress.step + 1} of lesson "
+                f"'{self.progress.lesson_id}', is in one of them: it stays saved for when "
+                "that file loads again."
+            )
         self.notify(
             "\n".join(shown),
             title=f"{len(errors)} lesson file problem(s): those lessons are left out",
@@ -241,8 +250,9 @@ class TutorApp(App[None]):
         if not self._working("run"):  # else the running step's output and metrics show
             await self._show_last_run(verdict=True)
             self._show_lesson_metrics()
-        if (self.progress.lesson_id, self.progress.step) != (lesson.id, index):
-            self.progress.lesson_id, self.progress.step = lesson.id, index
+        place = (lesson.id, index)
+        if not self._saved_place_waits and (self.progress.lesson_id, self.progress.step) != place:
+            self.progress.lesson_id, self.progress.step = place
             self._save()
         self.refresh_bindings()
 
@@ -610,6 +620,7 @@ class TutorApp(App[None]):
 
     async def _go(self, lesson_index: int, step_index: int) -> None:
         self._remember_editor()
+        self._saved_place_waits = False  # the learner chose a place: it is the one saved
         self.lesson_index, self.step_index = lesson_index, step_index
         await self._show_current()
 
@@ -1071,6 +1082,10 @@ class TutorApp(App[None]):
             self.notify(str(error), title="Lessons not reloaded", severity="error", markup=False)
             return
         place = place_after(reload, self.lessons, Place(self.lesson_index, self.step_index))
+        saved = self.progress.lesson_id or ""
+        if self._saved_place_waits and reload.lessons.get(saved) is not None:
+            place = resume(reload.lessons, self.progress)  # its file loads again: back there
+            self._saved_place_waits = False
         follow_moves(self.progress, reload)
         self.runner.reload(reload.lessons, reload.changed, reload.removed)
         # A step's last run stays only where the runner still counts the step as run
