@@ -230,6 +230,7 @@ async def test_exercise_edit_check_and_solution(make_app) -> None:
         await pilot.press("s")
         assert not solution.has_class("hidden")
         assert "answer = 42" in str(solution.content.code)
+        assert solution.render_line(0).text.strip() == "Solution."
 
 
 async def test_resume_from_saved_progress(scripted_app, store: ProgressStore) -> None:

@@ -70,7 +70,9 @@ class CodeLines:
     not fit wrap with a hanging indent (``wrap_code_line``) rather than back to the
     first column, so the code's structure stays visible in a narrow view."""
 
-    def __init__(self, code: str, *, highlight: bool = True) -> None:
+    def __init__(self, code: str, *, highlight: bool = True, heading: str = "") -> None:
+        self.heading = heading
+        """A bold line above the code ("Solution."), or none."""
         code = code.rstrip().expandtabs(4)
         self.code = code
         """The code drawn, as given but for trailing space and tabs."""
@@ -84,6 +86,8 @@ class CodeLines:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
         width = options.max_width
+        if self.heading:
+            yield Text(self.heading, style="bold", end="\n")
         for line in self.lines:
             for piece in wrap_code_line(line, width):
                 piece.no_wrap, piece.end = True, "\n"
@@ -308,7 +312,7 @@ class StepView(VerticalScroll):
 
     def show_solution(self, code: str) -> None:
         solution = self.query_one("#solution", Static)
-        solution.update(CodeLines(code))
+        solution.update(CodeLines(code, heading="Solution."))  # as the hint says "Hint."
         self._reveal(solution)
 
     def _reveal(self, widget: Static, *, scroll: bool = True) -> None:
