@@ -437,3 +437,22 @@ async def test_the_console_in_a_real_session(
         assert [item.text for item in entry.menu.items] == ["reshape", "reshape_as"]
         await pilot.press("enter")
         assert entry.text == "kept.reshape"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_the_completion_menu_never_covers_the_line_being_typed(
+    make_app, session, size: tuple[int, int]
+) -> None:
+    """The console's input sits at the foot of the screen: the menu opens above it."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot, app)
+        await type_in_console(pilot, app, "x = torch.ar")
+        await pilot.press("tab")
+        entry = console_input(app)
+        await until(pilot, lambda: menu_open(entry))
+        await pilot.pause()
+        menu, cursor = entry.menu.region, entry.cursor_screen_offset
+        assert menu.height >= 4, menu  # both matches, in a border
+        assert not menu.y <= cursor.y < menu.bottom, (menu, cursor)
+        assert menu.x <= cursor.x < menu.right, "it opens where the name being completed is"

@@ -113,7 +113,8 @@ class CodeEditor(TextArea):
         start = self.document.get_location_from_index(completion.start)
         typed = self.cursor_location[1] - start[1] if start[0] == self.cursor_location[0] else 0
         cursor = self.cursor_screen_offset
-        self._menu.open(completion.matches, Offset(max(cursor.x - typed - 1, 0), cursor.y + 1))
+        at = Offset(max(cursor.x - typed - 1, 0), cursor.y)
+        self._menu.open(completion.matches, at, self.screen.size.height)
         return True
 
     def _accept(self, item: CompletionItem) -> None:
