@@ -456,3 +456,25 @@ async def test_the_completion_menu_never_covers_the_line_being_typed(
         assert menu.height >= 4, menu  # both matches, in a border
         assert not menu.y <= cursor.y < menu.bottom, (menu, cursor)
         assert menu.x <= cursor.x < menu.right, "it opens where the name being completed is"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_the_empty_input_shows_all_of_its_keys_then_fits_the_code(
+    make_app, size: tuple[int, int]
+) -> None:
+    app = make_app(start_session=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("c")
+        entry = console_input(app)
+        await until(pilot, lambda: entry.has_focus)
+        await pilot.pause()
+        lines = [entry.render_line(y).text.strip() for y in range(entry.size.height)]
+        shown = " ".join(line.strip("▔▁▊▎ ") for line in lines)
+        assert "esc back" in shown, lines
+        assert entry.content_size.height >= 2
+        await pilot.press("x")
+        await pilot.pause()
+        assert entry.content_size.height == 1, "code of one line: one line"
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert entry.content_size.height >= 2, "empty again: the keys again"

@@ -12,7 +12,10 @@ import codeop
 import warnings
 
 from textual import events
+from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
+from textual.widgets import TextArea
 
 from tutor.tui.widgets.code_editor import CodeEditor
 
@@ -59,6 +62,21 @@ class ConsoleInput(CodeEditor):
         """Earlier commands, oldest first (the app sets it from the progress file)."""
         self._browsing: int | None = None
         self._draft = ""
+        self._was_empty = True
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """Empty, the input is as tall as its placeholder, so that every key it names
+        shows at any width (the text area itself would show its first line only)."""
+        height = super().get_content_height(container, viewport, width)
+        if self.text or not self.placeholder:
+            return height
+        return max(height, len(Content.from_text(self.placeholder).wrap(width)))
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        empty = not self.text
+        if empty != self._was_empty:  # the placeholder comes or goes: the height changes
+            self._was_empty = empty
+            self.refresh(layout=True)
 
     async def _on_key(self, event: events.Key) -> None:
         menu_open = self.menu is not None and self.menu.is_open
