@@ -1385,3 +1385,19 @@ async def test_a_saved_place_waits_for_its_lesson_to_load_again_under_watch(
         await until(pilot, lambda: app.lesson.id == "second", seconds=10)
         assert app.step_index == 0
     assert store.load().lesson_id == "second"
+
+
+async def test_a_replay_of_the_step_shown_that_fails_says_why_there(
+    make_app, store: ProgressStore
+) -> None:
+    """Reopened on a finished step whose replay fails: its error shows on it, not a
+    "go to that step" pointing at the step already shown."""
+    store.save(Progress(lesson_id="basics", step=1, completed={"basics": [0, 1]}))
+    session = basics_session()
+    session.replies["for epoch in progress"] = Reply(error=("RuntimeError", "no more data"))
+    app = make_app(session=session)
+    async with app.run_test(size=(100, 32)) as pilot:
+        assert (app.lesson.id, app.step_index) == ("basics", 1)
+        await until(pilot, lambda: "RuntimeError" in status_text(app), seconds=10)
+        assert "when replayed" in status_text(app)
+        assert "Go to that step" not in status_text(app)

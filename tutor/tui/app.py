@@ -547,13 +547,13 @@ class TutorApp(App[None]):
             self._save()
             self.query_one(LessonList).show(self.lessons, self.progress, self.lesson_index)
         if not event.replay or result.status is not StepStatus.PASSED:
-            if event.replay:
+            if event.replay and result.key != (self.lesson.id, self.step_index):
                 view.show_status(
                     f"[$error]Replaying {event.lesson.id} step {event.index + 1} failed.[/] "
                     "Go to that step to see why."
                 )
-            else:
-                await view.show_result(result)
+            else:  # the step shown: why it failed, here
+                await view.show_result(result, replayed=event.replay)
         return result.status is StepStatus.PASSED
 
     def _redraw_live(self, *, final: bool = False) -> None:
