@@ -864,7 +864,12 @@ async def test_replays_say_what_they_leave_out_and_run_nothing_silently(make_app
         await ready(pilot, app)
         await pilot.press("n", "enter")  # replays step 1, which fails: step 2 does not run
         await ready(pilot, app)
-        assert "Replaying basics step 1 failed" in status_text(app)
+        assert "Replaying basics step 1 (Make a tensor) failed" in status_text(app)
+        notes = [n.message for n in app._notifications]
+        assert (
+            "Replaying basics step 1 (Make a tensor) failed, so the steps after it did not run."
+            in notes
+        ), notes
         assert app.runner.quarantined == {("basics", 0)}
         await pilot.press("R")
         await until(pilot, lambda: "Up to date but for" in status_text(app) and not app.running)

@@ -28,6 +28,7 @@ from textual.app import (
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.markup import escape
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -548,9 +549,16 @@ class TutorApp(App[None]):
             self.query_one(LessonList).show(self.lessons, self.progress, self.lesson_index)
         if not event.replay or result.status is not StepStatus.PASSED:
             if event.replay and result.key != (self.lesson.id, self.step_index):
+                where = f"{event.lesson.id} step {event.index + 1} ({step.title})"
                 view.show_status(
-                    f"[$error]Replaying {event.lesson.id} step {event.index + 1} failed.[/] "
-                    "Go to that step to see why."
+                    f"[$error]Replaying {escape(where)} failed.[/] Go to that step to see why."
+                )
+                # Said where it shows whatever is scrolled into view: the steps after it
+                # do not run, and a key that seems to do nothing must say why.
+                self.notify(
+                    f"Replaying {where} failed, so the steps after it did not run.",
+                    severity="error",
+                    markup=False,
                 )
             else:  # the step shown: why it failed, here
                 await view.show_result(result, replayed=event.replay)
