@@ -22,6 +22,7 @@ from tutor.progress import ProgressStore
 from tutor.session import KernelState
 from tutor.tui.app import TutorApp
 from tutor.tui.widgets.lesson_list import LessonList
+from tutor.tui.widgets.session_panel import SessionPanel
 from tutor.tui.widgets.step_view import StepView
 from tutor.tui.widgets.tensor_inspector import TensorInspector
 from tutor.tui.widgets.top_bar import TopBar
@@ -248,6 +249,21 @@ async def test_escape_puts_the_lesson_list_away_as_choosing_a_lesson_does(
         assert bool(lesson_list.region) is beside, "hidden, but still drawn"
         assert app.focused is app.query_one(StepView)
         assert app.lesson_index == 0, "escape opens no lesson"
+
+
+async def test_a_lesson_chosen_on_a_small_screen_shows_its_step_not_the_panel(make_app) -> None:
+    """Under 110 columns the panel takes the screen (here for its Tensors tab); choosing
+    a lesson in the list shows that lesson's step."""
+    app = make_app(start_session=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await settled(pilot)
+        assert app.query_one("#main").has_class("-panel")
+        await pilot.press("l", "down", "enter")
+        await settled(pilot)
+        assert app.lesson_index == 1
+        assert not app.query_one("#main").has_class("-panel")
+        assert app.query_one(StepView).region and not app.query_one(SessionPanel).region
 
 
 async def test_a_long_lesson_title_wraps_under_itself_not_under_its_mark(tmp_path: Path) -> None:

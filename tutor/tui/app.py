@@ -1027,6 +1027,8 @@ class TutorApp(App[None]):
         lesson_list = self.query_one(LessonList)
         lesson_list.styles.clear_rule("display")
         lesson_list.refresh(layout=True)  # clearing a rule lays nothing out again
+        self._panel_for_run = False
+        self._show_panel(False)  # under 110 columns the step takes the screen again
         self.query_one(StepView).focus()
 
     @on(TextArea.Changed, "#exercise")
