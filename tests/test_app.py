@@ -1406,3 +1406,35 @@ async def test_a_replay_of_the_step_shown_that_fails_says_why_there(
         await until(pilot, lambda: "RuntimeError" in status_text(app), seconds=10)
         assert "when replayed" in status_text(app)
         assert "Go to that step" not in status_text(app)
+
+
+async def test_a_replay_alone_leaves_the_steps_top_in_view(
+    tmp_path: Path, store: ProgressStore, monkeypatch
+) -> None:
+    """Reopened on a long step, and after R: the replay shows no output, so the view
+    stays on the step's title and instructions rather than following to its end."""
+    monkeypatch.chdir(tmp_path)
+    prose = "\n\n".join(f"Paragraph {n} of the instructions." for n in range(30))
+    lessons = course(
+        tmp_path / "lessons",
+        {
+            "01_long.md": lesson_text(
+                "Long",
+                lesson_step("First", "a = 1"),
+                lesson_step("Second", "b = a + 1", prose=prose),
+                lesson_id="long",
+            )
+        },
+    )
+    store.save(Progress(lesson_id="long", step=1, completed={"long": [0]}))
+    app = TutorApp(lessons, device="cpu", store=store, session=ScriptedSession())
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(StepView)
+        await until(pilot, lambda: "up to date" in status_text(app) and not app.running)
+        await pilot.pause()
+        assert view.max_scroll_y > 0, "the step is longer than the view"
+        assert view.scroll_y == 0
+        await pilot.press("R")
+        await until(pilot, lambda: "up to date" in status_text(app) and not app.running)
+        await pilot.pause()
+        assert view.scroll_y == 0

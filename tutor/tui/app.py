@@ -405,7 +405,8 @@ class TutorApp(App[None]):
         view = self.query_one(StepView)
         view.clear_output()
         view.hide_hint()
-        view.follow_run()
+        if not replay_only:  # a replay alone shows no output: the step's top stays in view
+            view.follow_run()
         solved = self.progress.solved_code()
         if replay_only:
             replayed = await self._consume(
