@@ -478,3 +478,18 @@ async def test_the_empty_input_shows_all_of_its_keys_then_fits_the_code(
         await pilot.press("backspace")
         await pilot.pause()
         assert entry.content_size.height >= 2, "empty again: the keys again"
+
+
+async def test_a_missing_name_in_the_console_says_which_step_makes_it(make_app, session) -> None:
+    """As a step's NameError does: the step that makes the name, to run."""
+    session.replies["kept.sum()"] = Reply(error=("NameError", "name 'kept' is not defined"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await run_in_console(pilot, app, "kept.sum()")
+        await until(pilot, lambda: "Hint:" in console_text(app), seconds=5)
+        text = " ".join(console_text(app).split())  # wrapped to the console's width
+        assert (
+            "Hint: `kept` is made in lesson 'basics', step 1 (Make a tensor). Run that step "
+            "again, or restart the session and replay up to here."
+        ) in text

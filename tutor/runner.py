@@ -529,11 +529,14 @@ class Runner:
         )
 
     def _missing_name_hint(self, lesson: Lesson, index: int, info: ErrorInfo) -> str:
-        """For a NameError: which earlier step makes that name, to run again."""
+        return self.missing_name_hint(lesson, index, info.type, info.message)
+
+    def missing_name_hint(self, lesson: Lesson, index: int, error_type: str, message: str) -> str:
+        """For a NameError: which step before step ``index`` of ``lesson`` makes that
+        name, to run again ("" for any other error, or a name no such step makes).  The
+        console asks with the index after the step shown, which may make it too."""
         match = (
-            re.match(r"name '(\w+)' is not defined", info.message)
-            if info.type == "NameError"
-            else None
+            re.match(r"name '(\w+)' is not defined", message) if error_type == "NameError" else None
         )
         if match is None:
             return ""

@@ -795,9 +795,13 @@ class TutorApp(App[None]):
         self._redraw_live(final=True)
         if error is not None:
             console.write_notice(clean_traceback(error.traceback) or error.type, "stderr")
-            if hint := command_line_device_hint(
-                error.type, error.message, self.runner.device
-            ) or hint_for(error.type, error.message):
+            if hint := (
+                command_line_device_hint(error.type, error.message, self.runner.device)
+                or hint_for(error.type, error.message)
+                or self.runner.missing_name_hint(
+                    self.lesson, self.step_index + 1, error.type, error.message
+                )
+            ):
                 console.write_notice(f"Hint: {hint}", "hint")
         if finished is not None and finished.state_lost:
             self._forget_runs()
