@@ -316,6 +316,17 @@ BAD_FILES = {
         4,
         "bad front matter",
     ),
+    "a bracket left open, found a line later": (
+        lines("---", "title: [T", "id: a", "---", "## S", "x"),
+        2,
+        "bad front matter: the list ([) that starts here is not closed (expected ',' or ']', "
+        "but got ':' at line 3)",
+    ),
+    "a quote left open": (
+        lines("---", "title: 'T", "id: a", "---", "## S", "x"),
+        2,
+        "the quoted text that starts here is not closed",
+    ),
     "front matter a list": (
         lines("---", "- title", "- id", "---", "## S", "x"),
         2,

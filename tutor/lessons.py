@@ -243,6 +243,34 @@ def load_lessons(directory: Path) -> LessonSet:
     return result
 
 
+OPENED_YAML = {
+    "flow sequence": "list ([)",
+    "flow mapping": "mapping ({)",
+    "quoted scalar": "quoted text",
+}
+"""What PyYAML calls what was left open, in an author's words."""
+
+
+def _front_matter_error(path: Path, exc: yaml.YAMLError) -> LessonError:
+    """A YAML error at the line to fix.  A bracket or quote left open is found only at a
+    later line; the error names the line where it opened ("flow sequence started at
+    line 2"), and that is where the learner's author must look."""
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 2 if mark is not None else 1  # + the '---' line, 1-based
+    problem = getattr(exc, "problem", None) or str(exc)
+    context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and opened is not None and opened.line + 2 < line:
+        what = re.sub(r"^while (parsing|scanning) an? ", "", context)
+        what = OPENED_YAML.get(what, what)
+        return LessonError(
+            path,
+            opened.line + 2,
+            f"bad front matter: the {what} that starts here is not closed "
+            f"({problem} at line {line})",
+        )
+    return LessonError(path, line, f"bad front matter: {problem}")
+
+
 def _lines(text: str) -> list[str]:
     """Lines as Markdown counts them: only line feeds (and CR LF, CR) end a line."""
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -408,10 +436,7 @@ def _parse_front_matter(
     try:
         meta = yaml.safe_load("\n".join(lines[1:end]))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise LessonError(path, line, f"bad front matter: {problem}") from exc
+        raise _front_matter_error(path, exc) from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
