@@ -1389,6 +1389,9 @@ async def test_a_saved_place_waits_for_its_lesson_to_load_again_under_watch(
         (lessons.directory / "02_second.md").write_text(fixed)
         await until(pilot, lambda: app.lesson.id == "second", seconds=10)
         assert app.step_index == 0
+        notes = [n.message for n in app._notifications]
+        assert not any("Your place" in note for note in notes), "the old notice went"
+        assert any("second" in note for note in notes), notes
     assert store.load().lesson_id == "second"
 
 

@@ -1111,6 +1111,7 @@ class TutorApp(App[None]):
         self.lesson_index, self.step_index = place.lesson, place.step
         await self._show_current()
         lines = describe(reload) + [str(error) for error in reload.lessons.errors]
+        self.clear_notifications()  # what was said of the files before no longer holds
         self.notify(
             "\n".join(lines) or "Only prose changed.",
             title="Lessons reloaded",
