@@ -449,8 +449,18 @@ async def test_the_command_palette_offers_the_actions_and_a_reset(make_app, stor
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Next", "Prev", "Hint", "Lessons", "Help", "Reset progress"} <= titles
         assert "Run" not in titles, "run is unavailable before the session is ready"
+        app.progress.mark_done("basics", 0)
         reset = next(c for c in app.get_system_commands(app.screen) if c.title == "Reset progress")
-        await reset.callback()
+        reset.callback()
+        await pilot.pause()
+        assert "1 finished step(s)" in str(app.screen.query_one("#question", Static).content)
+        await pilot.press("n")  # it is asked first, and no keeps everything
+        await pilot.pause()
+        assert app.step_index == 2 and app.progress.completed == {"basics": [0]}
+        reset.callback()
+        await pilot.pause()
+        await pilot.press("y")
+        await until(pilot, lambda: app.step_index == 0)
         assert (app.lesson.id, app.step_index) == ("basics", 0)
         assert app.progress.completed == {}
 

@@ -992,7 +992,24 @@ class TutorApp(App[None]):
             markup=False,
         )
 
-    async def reset_progress(self) -> None:
+    def reset_progress(self) -> None:
+        """Asked first: finished steps and typed exercise code are gone for good."""
+        from tutor.tui.screens.confirm import ConfirmScreen
+
+        finished = sum(len(steps) for steps in self.progress.completed.values())
+        typed = len(self.progress.exercise_code)
+        question = (
+            f"Forget your progress: {finished} finished step(s) and the code of "
+            f"{typed} exercise(s)? This cannot be undone."
+        )
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self._reset_progress()
+
+        self.push_screen(ConfirmScreen(question, "reset, back to the first step"), answered)
+
+    async def _reset_progress(self) -> None:
         self.store.reset()
         self.progress = Progress()
         await self._go(0, 0)
