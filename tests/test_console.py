@@ -439,7 +439,9 @@ async def test_the_console_in_a_real_session(
         assert entry.text == "kept.reshape"
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize(
+    "size", [(80, 24), (100, 30), (120, 40)], ids=["80x24", "100x30", "120x40"]
+)
 async def test_the_completion_menu_never_covers_the_line_being_typed(
     make_app, session, size: tuple[int, int]
 ) -> None:
