@@ -111,8 +111,11 @@ async def test_the_command_palette_offers_each_action_that_applies_once(make_app
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:
         await ready(pilot, app)
-        titles = [command.title for command in app.get_system_commands(app.screen)]
+        commands = list(app.get_system_commands(app.screen))
+        titles = [command.title for command in commands]
         assert len(titles) == len(set(titles)), f"an action offered twice: {sorted(titles)}"
+        lowercase = [c.title for c in commands if c.help and c.help[0].islower()]
+        assert lowercase == [], "each command's line reads as a sentence, capital first"
         for title in ("Run", "Run up to here", "Restart", "Quit", "Help", "Reset progress"):
             assert title in titles
         for title in ("Training tab", "Plot tab", "Tensors tab"):

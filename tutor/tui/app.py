@@ -962,12 +962,12 @@ class TutorApp(App[None]):
                 yield command
         yield SystemCommand(
             "Reset progress",
-            "forget finished steps and exercise code, and go back to the first step",
+            "Forget finished steps and exercise code, and go back to the first step (asked first)",
             self.reset_progress,
         )
         yield SystemCommand(
             "Attach Jupyter",
-            "the command that opens a Jupyter console on this session (copied)",
+            "The command that opens a Jupyter console on this session (copied)",
             self.attach_jupyter,
         )
 
