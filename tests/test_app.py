@@ -36,6 +36,7 @@ from tutor.tui.app import TutorApp, check_command
 from tutor.tui.authoring import LessonFilesChanged
 from tutor.tui.messages import SessionReady, SessionStateChanged
 from tutor.tui.widgets.loss_table import LossTable
+from tutor.tui.widgets.session_panel import SessionPanel
 from tutor.tui.widgets.step_view import StepView
 from tutor.tui.widgets.tensor_inspector import TensorInspector
 
@@ -1451,3 +1452,20 @@ async def test_a_replay_alone_leaves_the_steps_top_in_view(
         await until(pilot, lambda: "up to date" in status_text(app) and not app.running)
         await pilot.pause()
         assert view.scroll_y == 0
+
+
+async def test_the_tensors_tab_says_what_it_will_hold_until_there_are_some(make_app) -> None:
+    app = make_app(start_session=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        panel = app.query_one(SessionPanel)
+        assert shown(app, "#no-tensors") and not shown(app, "#inspector")
+        assert "No tensors yet" in str(app.query_one("#no-tensors", Static).content)
+        panel.show_tensors(basics_session().tensors)
+        await pilot.pause()
+        assert shown(app, "#inspector") and not shown(app, "#no-tensors")
+        assert app.query_one(TensorInspector).get_row("kept")[1] == "[6]"
+        panel.clear()  # a restart: the session holds nothing
+        await pilot.pause()
+        assert shown(app, "#no-tensors") and not shown(app, "#inspector")

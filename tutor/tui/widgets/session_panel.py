@@ -30,6 +30,12 @@ NO_PLOT = (
     "Steps that call [b]plot_predictions(…)[/b] draw the data and the model's guesses here."
 )
 
+NO_TENSORS = (
+    "No tensors yet.\n\n"
+    "Once a step has run, the tensors and models in your session are listed here: shape, "
+    "dtype, device, and the smallest, largest and mean values."
+)
+
 
 class SessionPanel(Vertical):
     """Tabs: Training (progress, loss table, loss curves), Plot, Tensors."""
@@ -62,7 +68,8 @@ class SessionPanel(Vertical):
                 yield Static(NO_PLOT, id="no-plot", classes="empty")
                 yield PlotView(id="data-plot", classes="hidden")
             with TabPane("Tensors", id="tensors"):
-                yield TensorInspector(id="inspector")
+                yield Static(NO_TENSORS, id="no-tensors", classes="empty")
+                yield TensorInspector(id="inspector", classes="hidden")
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._build)
@@ -122,7 +129,11 @@ class SessionPanel(Vertical):
         self._when_built(update)
 
     def show_tensors(self, entries: list[Inspection]) -> None:
-        self._when_built(lambda: self.query_one(TensorInspector).show(entries))
+        def update() -> None:
+            self._reveal("no-tensors", "inspector", filled=bool(entries))
+            self.query_one(TensorInspector).show(entries)
+
+        self._when_built(update)
 
     def clear(self) -> None:
         """Back to empty: after a restart, nothing here is true any more."""
@@ -134,6 +145,7 @@ class SessionPanel(Vertical):
             self._plot("loss-plot").clear_plot()
             self._plot("data-plot").clear_plot()
             self._reveal("no-plot", "data-plot", filled=False)
+            self._reveal("no-tensors", "inspector", filled=False)
             self.query_one(TensorInspector).show([])
 
         self._when_built(update)
