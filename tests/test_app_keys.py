@@ -381,3 +381,16 @@ async def test_the_top_bar_says_restarting_while_the_session_restarts(make_app) 
         await ready(pilot, app)
         await until(pilot, lambda: "idle" in str(top.render()), 5)
         assert "restarting" not in str(top.render())
+
+
+async def test_the_help_screens_footer_shows_its_own_keys(make_app) -> None:
+    """Not the keys of the step beneath it, which do nothing while the help is open."""
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(start_session=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        await settled(pilot)
+        assert type(app.screen).__name__ == "HelpScreen"
+        shown = [key.description for key in app.screen.query(FooterKey)]
+        assert shown == ["Close"], shown

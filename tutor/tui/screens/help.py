@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 INTRO = """\
 # tutor: keys
@@ -63,3 +63,4 @@ class HelpScreen(ModalScreen[None]):
         # widget per block and per table cell, which made `?` take 0.3 s to answer.
         with VerticalScroll():
             yield Static(Markdown(text))
+        yield Footer()  # this screen's keys, not those of the step beneath it
