@@ -394,3 +394,18 @@ async def test_the_help_screens_footer_shows_its_own_keys(make_app) -> None:
         assert type(app.screen).__name__ == "HelpScreen"
         shown = [key.description for key in app.screen.query(FooterKey)]
         assert shown == ["Close"], shown
+
+
+async def test_a_title_too_long_for_the_top_bar_ends_in_an_ellipsis(tmp_path: Path) -> None:
+    title = "Putting it all together, on any device, with every step of the workflow"
+    lessons = course(
+        tmp_path / "lessons",
+        {"01_long.md": lesson_text(title, lesson_step("A step", "x = 1"), lesson_id="long")},
+    )
+    app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot)
+        bar = app.query_one(TopBar)
+        line = bar.render_line(0).text.rstrip()
+        assert line.endswith("…"), line
+        assert "Step 1/1" in line, "where the learner is comes before the cut"
