@@ -122,10 +122,11 @@ async def test_the_command_palette_offers_each_action_that_applies_once(make_app
             assert title in titles
         assert "Interrupt" not in titles, "nothing runs: interrupt does not apply"
         assert "Solution" not in titles, "this step is no exercise"
+        assert "Hint" not in titles, "this step has no hint of its own"
         await pilot.press("right", "right", "right", "right", "e")
         await settled(pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert {"Solution", "Leave editor", "Help on name"} <= set(titles)
+        assert {"Solution", "Hint", "Leave editor", "Help on name"} <= set(titles)
 
 
 async def test_every_key_the_footer_shows_is_in_the_command_palette_with_that_key(

@@ -603,6 +603,8 @@ class TutorApp(App[None]):
             return not self._restarting and (self.running or self.session.state is KernelState.BUSY)
         if action in ("solution", "edit", "own_editor"):
             return step.is_exercise
+        if action == "hint":  # a failed run shows the hints it has by itself
+            return bool(step.hint)
         if action == "explain":
             return isinstance(focused, CodeEditor)
         if action == "leave_editor":
