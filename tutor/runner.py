@@ -514,7 +514,8 @@ class Runner:
             hints = [device_hint]
         else:
             hints = [
-                hint_for(info.type, info.message) or self._missing_name_hint(lesson, index, info),
+                hint_for(info.type, info.message)
+                or self.missing_name_hint(lesson, index, info.type, info.message),
                 step.hint,
             ]
         return StepResult(
@@ -527,9 +528,6 @@ class Runner:
             hint="\n\n".join(h for h in hints if h),
             session_restarted=finished.state_lost,
         )
-
-    def _missing_name_hint(self, lesson: Lesson, index: int, info: ErrorInfo) -> str:
-        return self.missing_name_hint(lesson, index, info.type, info.message)
 
     def missing_name_hint(self, lesson: Lesson, index: int, error_type: str, message: str) -> str:
         """For a NameError: which step before step ``index`` of ``lesson`` makes that
