@@ -67,7 +67,9 @@ def lesson_to_notebook(
     pieces = _step_pieces(lesson)
     for step, step_pieces in zip(lesson.steps, pieces, strict=True):
         cells.extend(
-            _step_cells(step, step_pieces, solutions=solutions, answers=not leave_out_solutions)
+            _step_cells(
+                step, step_pieces, solutions=solutions, leave_out_solutions=leave_out_solutions
+            )
         )
     for number, cell in enumerate(cells, start=1):
         cell["id"] = f"{lesson.id[:CELL_ID_PREFIX_CHARS]}-{number}"
@@ -163,7 +165,7 @@ def _clean(prose: str) -> str:
 
 
 def _step_cells(
-    step: Step, pieces: list[_Piece], *, solutions: bool, answers: bool = True
+    step: Step, pieces: list[_Piece], *, solutions: bool, leave_out_solutions: bool = False
 ) -> Iterator[NotebookNode]:
     """A step's cells: its heading with the prose before its first block, then the
     blocks and the prose between them.  Checks run after the step's code, as in tutor."""
@@ -175,7 +177,7 @@ def _step_cells(
     last_code = runs[-1] if runs else -1
     deferred: list[NotebookNode] = []
     for index, piece in enumerate(pieces):
-        if not (answers or solutions) and _is_solution(piece):
+        if leave_out_solutions and _is_solution(piece):
             continue
         cell = _piece_cell(piece, step, solutions=solutions)
         if isinstance(piece, Block) and piece.kind is BlockKind.CHECK and index < last_code:
