@@ -28,11 +28,11 @@ from textual.worker import Worker, WorkerState
 import tutor.tui.app
 from tests.builders import BASICS, course, lesson_step, lesson_text, write_lesson_dir
 from tests.scripted import Reply, ScriptedSession, basics_session
-from tutor.lessons import LessonSet, bundled_lessons_dir, load_lessons
+from tutor.lessons import LessonSet, bundled_lessons_dir, check_command, load_lessons
 from tutor.progress import Progress, ProgressStore
 from tutor.protocol import PlotSpec, SeriesSpec
 from tutor.session import Display, History, KernelState, Metrics, Output, Result
-from tutor.tui.app import TutorApp, check_command
+from tutor.tui.app import TutorApp
 from tutor.tui.authoring import LessonFilesChanged
 from tutor.tui.messages import SessionReady, SessionStateChanged
 from tutor.tui.widgets.loss_table import LossTable

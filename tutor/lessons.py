@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shlex
 import warnings
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
@@ -184,6 +185,13 @@ def bundled_lessons_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "lessons"
+
+
+def check_command(directory: Path) -> str:
+    """The command that checks the lesson files in ``directory``, as a learner types it."""
+    if directory.resolve() == bundled_lessons_dir().resolve():
+        return "python -m tutor --check"
+    return f"python -m tutor --check --lessons {shlex.quote(str(directory))}"
 
 
 @dataclass(frozen=True)

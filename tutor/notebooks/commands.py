@@ -23,6 +23,7 @@ from tutor.lessons import (
     LessonError,
     LessonSet,
     bundled_lessons_dir,
+    check_command,
     load_lessons,
     parse_lesson,
 )
@@ -138,7 +139,7 @@ def import_notebook(source: Path, output: Path, *, force: bool = False) -> int:
         print(f"  skipped {line}")
     for line in conversion.notes:
         print(f"  note: {line}")
-    print(f"Check it with: python -m tutor --check --lessons {output.parent}")
+    print(f"Check it with: {check_command(output.parent)}")
     return 0
 
 

@@ -11,10 +11,8 @@ is ``lifecycle``'s job.  torch is never imported here.
 from __future__ import annotations
 
 import contextlib
-import shlex
 import time
 from collections.abc import AsyncIterator, Iterable
-from pathlib import Path
 from typing import ClassVar, cast
 
 from textual import events, on, work
@@ -36,13 +34,7 @@ from textual.widgets import Footer, OptionList, TextArea
 from textual.worker import Worker, WorkerState
 
 from tutor.hints import command_line_device_hint, hint_for
-from tutor.lessons import (
-    Lesson,
-    LessonError,
-    LessonSet,
-    bundled_lessons_dir,
-    uses_optimizers,
-)
+from tutor.lessons import Lesson, LessonError, LessonSet, check_command, uses_optimizers
 from tutor.progress import Progress, ProgressStore
 from tutor.runner import (
     Runner,
@@ -102,13 +94,6 @@ a time (v switches)."""
 LOOP_TAKES_SCREEN_S = 1.0
 """Under SIDE_BY_SIDE_COLUMNS, a loop still streaming metrics this long after its first
 row gets the screen for its table and curves (a shorter one would only flash them)."""
-
-
-def check_command(directory: Path) -> str:
-    """The command that checks the lesson files in ``directory``."""
-    if directory.resolve() == bundled_lessons_dir().resolve():
-        return "python -m tutor --check"
-    return f"python -m tutor --check --lessons {shlex.quote(str(directory))}"
 
 
 class TutorApp(App[None]):
