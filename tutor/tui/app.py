@@ -697,7 +697,8 @@ class TutorApp(App[None]):
 
     async def action_hint(self) -> None:
         step = self.lesson.steps[self.step_index]
-        await self.query_one(StepView).show_hint(step.hint)
+        if step.hint:  # the key applies only then (check_action)
+            await self.query_one(StepView).show_hint(step.hint)
 
     def action_solution(self) -> None:
         solution = self.lesson.steps[self.step_index].solution

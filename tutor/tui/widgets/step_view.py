@@ -302,7 +302,7 @@ class StepView(VerticalScroll):
     async def show_hint(self, text: str) -> None:
         hint = self.query_one("#hint", Static)
         # On a line of its own: a hint may start with a list or a code block.
-        hint.update(Markdown("**Hint.**\n\n" + (text or "No hint for this step.")))
+        hint.update(Markdown("**Hint.**\n\n" + text))
         # A run's hint comes at its end, which is followed.
         self._reveal(hint, scroll=not self._following)
 
