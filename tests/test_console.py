@@ -81,6 +81,14 @@ async def run_in_console(pilot, app: TutorApp, code: str) -> None:
     await pilot.pause()
 
 
+async def hinted_in_console(pilot, app: TutorApp, code: str) -> str:
+    """Run ``code`` in the console until its hint shows; the console's text, on one line
+    (it is wrapped to the console's width)."""
+    await run_in_console(pilot, app, code)
+    await until(pilot, lambda: "Hint:" in console_text(app), seconds=5)
+    return " ".join(console_text(app).split())
+
+
 async def test_the_console_runs_code_in_the_session_and_changes_no_step(make_app, session) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -106,9 +114,7 @@ async def test_an_error_shows_its_traceback_and_hint(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
-        await run_in_console(pilot, app, "x @ x")
-        await until(pilot, lambda: "Hint:" in console_text(app), seconds=5)
-        text = " ".join(console_text(app).split())  # wrapped to the console's width
+        text = await hinted_in_console(pilot, app, "x @ x")
         assert "RuntimeError: mat1 and mat2 shapes cannot be multiplied" in text
         assert "Hint: `nn.Linear` wants inputs of shape" in text
 
@@ -122,9 +128,7 @@ async def test_a_device_tutor_was_started_with_is_what_the_hint_blames(
     app = TutorApp(app_lessons, device="cuda", store=store, session=session)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
-        await run_in_console(pilot, app, "torch.cuda.get_device_name()")
-        await until(pilot, lambda: "Hint:" in console_text(app), seconds=5)
-        text = " ".join(console_text(app).split())
+        text = await hinted_in_console(pilot, app, "torch.cuda.get_device_name()")
         assert "Hint: You started tutor with `--device cuda`, but this machine has no CUDA" in text
 
 
@@ -488,9 +492,7 @@ async def test_a_missing_name_in_the_console_says_which_step_makes_it(make_app, 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
-        await run_in_console(pilot, app, "kept.sum()")
-        await until(pilot, lambda: "Hint:" in console_text(app), seconds=5)
-        text = " ".join(console_text(app).split())  # wrapped to the console's width
+        text = await hinted_in_console(pilot, app, "kept.sum()")
         assert (
             "Hint: `kept` is made in lesson 'basics', step 1 (Make a tensor). Run that step "
             "again, or restart the session and replay up to here."
