@@ -270,13 +270,18 @@ async def test_a_lesson_chosen_on_a_small_screen_shows_its_step_not_the_panel(ma
         assert app.query_one(StepView).region and not app.query_one(SessionPanel).region
 
 
-async def test_a_long_lesson_title_wraps_under_itself_not_under_its_mark(tmp_path: Path) -> None:
-    title = "Putting it all together, on any device"
+def one_lesson_app(tmp_path: Path, title: str) -> TutorApp:
+    """The app, with no session, on a course of one lesson of one step titled ``title``."""
     lessons = course(
         tmp_path / "lessons",
         {"01_long.md": lesson_text(title, lesson_step("A step", "x = 1"), lesson_id="long")},
     )
-    app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
+    return TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
+
+
+async def test_a_long_lesson_title_wraps_under_itself_not_under_its_mark(tmp_path: Path) -> None:
+    title = "Putting it all together, on any device"
+    app = one_lesson_app(tmp_path, title)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("l")
         await settled(pilot)
@@ -399,11 +404,7 @@ async def test_the_help_screens_footer_shows_its_own_keys(make_app) -> None:
 
 async def test_a_title_too_long_for_the_top_bar_ends_in_an_ellipsis(tmp_path: Path) -> None:
     title = "Putting it all together, on any device, with every step of the workflow"
-    lessons = course(
-        tmp_path / "lessons",
-        {"01_long.md": lesson_text(title, lesson_step("A step", "x = 1"), lesson_id="long")},
-    )
-    app = TutorApp(lessons, store=ProgressStore(tmp_path / "p.json"), start_session=False)
+    app = one_lesson_app(tmp_path, title)
     async with app.run_test(size=(80, 24)) as pilot:
         await settled(pilot)
         bar = app.query_one(TopBar)
